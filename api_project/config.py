@@ -1,0 +1,121 @@
+"""Strict readers for environment variables, used by the settings module.
+
+django-environ does the parsing; this module adds what it does not do: every value is
+checked at start-up, and a bad one stops the process with one line that names the
+variable and what it accepts, instead of a traceback or a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import environ
+
+# Short names accepted by SESSION_ENGINE. Each maps to our own store, which is Django's
+# store plus the mixin in sessions_api.engines.base (server-side expiry, fingerprints).
+SESSION_ENGINES = {
+    "db": "sessions_api.engines.db",
+    "file": "sessions_api.engines.file",
+    "cache": "sessions_api.engines.cache",
+    "cached_db": "sessions_api.engines.cached_db",
+    "signed_cookies": "sessions_api.engines.signed_cookies",
+}
+_DJANGO_ENGINE_PREFIX = "django.contrib.sessions.backends."
+
+
+class ConfigError(Exception):
+    """A configuration value is unusable; the message names the variable."""
+
+
+def fail(message: str) -> None:
+    """Stop start-up with one readable line on stderr (exit status 2)."""
+    sys.stderr.write(f"Configuration error: {message}\n")
+    raise SystemExit(2)
+
+
+class Reader:
+    """Typed access to the environment; every failure becomes a ConfigError."""
+
+    def __init__(self) -> None:
+        self.env = environ.Env()
+
+    def raw(self, name: str) -> str | None:
+        return self.env.str(name, default=None)
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.env.str(name, default=default)
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name}={value!r} is not a boolean; use true or false.")
+
+    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} is not a whole number.") from None
+        if minimum is not None and number < minimum:
+            raise ConfigError(f"{name}={value!r} must be at least {minimum}.")
+        return number
+
+    def list(self, name: str, default: list[str]) -> list[str]:
+        value = self.raw(name)
+        if value is None:
+            return list(default)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def choice(self, name: str, default: str, choices: list[str]) -> str:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        for choice in choices:
+            if value.strip().lower() == choice.lower():
+                return choice
+        raise ConfigError(f"{name}={value!r} is not valid; use one of {', '.join(choices)}.")
+
+    def session_engine(self, name: str = "SESSION_ENGINE") -> tuple[str, str]:
+        """Return (short name, module path) for the session engine.
+
+        Accepts the five short names, Django's own dotted paths for them (mapped to
+        ours), or any other dotted path to a module with a ``SessionStore``.
+        """
+        value = (self.raw(name) or "db").strip()
+        if value in SESSION_ENGINES:
+            return value, SESSION_ENGINES[value]
+        if value.startswith(_DJANGO_ENGINE_PREFIX):
+            short = value.removeprefix(_DJANGO_ENGINE_PREFIX)
+            if short in SESSION_ENGINES:
+                return short, SESSION_ENGINES[short]
+        for short, path in SESSION_ENGINES.items():
+            if value == path:
+                return short, path
+        if "." in value and all(part.isidentifier() for part in value.split(".")):
+            return value.rsplit(".", 1)[-1], value
+        raise ConfigError(
+            f"{name}={value!r} is not a session engine; use one of "
+            f"{', '.join(SESSION_ENGINES)} or a dotted module path."
+        )
+
+    def url(self, name: str, default: str, kind: str) -> dict[str, Any]:
+        """Parse a database, cache or email URL with django-environ."""
+        value = self.raw(name) or default
+        try:
+            if kind == "db":
+                return self.env.db_url_config(value)
+            if kind == "cache":
+                return self.env.cache_url_config(value)
+            return self.env.email_url_config(value)
+        except Exception as exc:  # environ raises several types for a bad URL
+            raise ConfigError(f"{name} is not a valid {kind} URL ({exc}).") from None

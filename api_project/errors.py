@@ -1,0 +1,273 @@
+"""Every error the service answers, rendered once, as an RFC 9457 problem document.
+
+Errors are data: each is an ``APIException`` subclass whose ``default_code`` is the
+contract's ``code`` (API.md, "Errors"). DRF hands them to ``problem_exception_handler``;
+what Django answers on its own (unknown URL, CSRF failure, oversized body, an uncaught
+exception) goes through the ``handler*`` views below, which render the same shape for
+``/api/``, ``/healthz`` and ``/readyz`` and leave Django's HTML pages elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_PATH_PREFIXES = ("/api/", "/healthz", "/readyz")
+
+try:  # Redis is optional: only the cache engines need it.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    _REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
+except ImportError:  # pragma: no cover
+    _REDIS_ERRORS = ()
+
+# A dependency that is down: answered 503 ``unavailable`` instead of a 500.
+DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    *_REDIS_ERRORS,
+)
+
+
+# --- The contract's errors ---------------------------------------------------------
+
+
+class CsrfFailed(exceptions.PermissionDenied):
+    default_detail = "CSRF token missing or incorrect."
+    default_code = "csrf_failed"
+
+
+class InvalidKey(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This key name is not allowed."
+    default_code = "invalid_key"
+
+
+class ReservedKey(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Keys starting with '_' are reserved for the server."
+    default_code = "reserved_key"
+
+
+class InvalidCredentials(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The username or password is not correct."
+    default_code = "invalid_credentials"
+
+
+class KeyExists(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This key already exists; use PUT to replace it."
+    default_code = "key_exists"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+class ValueTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The value is too large."
+    default_code = "value_too_large"
+
+
+class SessionTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The session would be too large."
+    default_code = "session_too_large"
+
+
+class TooManyKeys(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The session would hold too many keys."
+    default_code = "too_many_keys"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A service this request needs is unavailable. Try again shortly."
+    default_code = "unavailable"
+
+
+# --- Rendering ---------------------------------------------------------------------
+
+
+def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
+    """Turn DRF's nested validation detail into a flat list of field errors."""
+    if isinstance(detail, dict):
+        items: list[dict[str, str]] = []
+        for name, sub in detail.items():
+            items.extend(_flatten(sub, f"{path}.{name}" if path else str(name)))
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, sub in enumerate(detail):
+            if isinstance(sub, (dict, list)):
+                items.extend(_flatten(sub, f"{path}.{index}" if path else str(index)))
+            else:
+                items.extend(_flatten(sub, path))
+        return items
+    return [
+        {
+            "field": path or "non_field_errors",
+            "code": getattr(detail, "code", "invalid"),
+            "message": str(detail),
+        }
+    ]
+
+
+def problem_body(
+    *, status_code: int, code: str, title: str, detail: str, **extra: Any
+) -> dict[str, Any]:
+    """The problem document every error response carries."""
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status_code,
+        "code": code,
+        "detail": detail,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_from_exception(exc: exceptions.APIException) -> dict[str, Any]:
+    """Build the problem document for one APIException."""
+    title = str(getattr(type(exc), "default_detail", "")) or "Error."
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        first = errors[0] if errors else {"field": "", "message": title}
+        detail = (
+            first["message"]
+            if first["field"] == "non_field_errors"
+            else f"{first['field']}: {first['message']}"
+        )
+        if len(errors) > 1:
+            detail += f" ({len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+        return problem_body(
+            status_code=exc.status_code, code="invalid", title=title, detail=detail, errors=errors
+        )
+    detail = exc.detail
+    code = exc.get_codes()
+    if isinstance(detail, (list, dict)):
+        # A non-validation APIException raised with structured detail: keep it readable.
+        detail = "; ".join(item["message"] for item in _flatten(detail))
+        code = type(exc).default_code
+    return problem_body(
+        status_code=exc.status_code, code=str(code), title=title, detail=str(detail)
+    )
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = Response(body, status=body["status"], headers=headers)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's ``EXCEPTION_HANDLER``: every error raised in a view becomes a problem."""
+    if isinstance(exc, DEPENDENCY_ERRORS):
+        logger.warning("Dependency unavailable: %s: %s", type(exc).__name__, exc)
+        exc = ServiceUnavailable()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    # Imported here: DRF's views module imports the authentication classes, which
+    # import this module's errors.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    body = problem_from_exception(exc)  # type: ignore[arg-type]
+    return problem_response(body, headers=dict(response.headers))
+
+
+# --- Django's own error views ------------------------------------------------------
+
+
+def _wants_problem(request: HttpRequest) -> bool:
+    return request.path.startswith(PROBLEM_PATH_PREFIXES)
+
+
+def django_problem(exc: exceptions.APIException) -> JsonResponse:
+    """A problem response outside DRF (middleware and Django's error handlers)."""
+    body = problem_from_exception(exc)
+    response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        response["Retry-After"] = str(int(wait))
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: Django's CSRF middleware refused the request."""
+    if _wants_problem(request):
+        return django_problem(CsrfFailed(f"CSRF failed: {reason}"))
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_problem(request):
+        if isinstance(exception, RequestDataTooBig):
+            return django_problem(RequestTooLarge())
+        return django_problem(exceptions.ParseError("The request could not be understood."))
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_problem(request):
+        return django_problem(exceptions.PermissionDenied())
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_problem(request):
+        return django_problem(exceptions.NotFound(f"No resource at {request.path}."))
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``; a dependency that is down is answered 503, not 500."""
+    exc = sys.exc_info()[1]
+    if _wants_problem(request):
+        if isinstance(exc, DEPENDENCY_ERRORS):
+            return django_problem(ServiceUnavailable())
+        return django_problem(exceptions.APIException("The server failed to answer this request."))
+    return defaults.server_error(request)
+
+
+__all__ = [
+    "CsrfFailed",
+    "InvalidCredentials",
+    "InvalidKey",
+    "KeyExists",
+    "RequestTooLarge",
+    "ReservedKey",
+    "ServiceUnavailable",
+    "SessionTooLarge",
+    "TooManyKeys",
+    "ValueTooLarge",
+    "problem_exception_handler",
+]

@@ -1,0 +1,252 @@
+"""Settings for the whole service, read from the environment (12-factor).
+
+One module for every environment: the defaults run a development server on one machine
+(SQLite, local-memory cache, console e-mail); production sets the variables listed in
+the README. A bad value stops start-up with one line naming the variable.
+"""
+
+from pathlib import Path
+
+from api_project.config import ConfigError, Reader, fail
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = Reader()
+
+try:
+    # GENERAL
+    # ------------------------------------------------------------------------------
+    DEBUG = env.bool("DJANGO_DEBUG", False)
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY") or ""
+    if not SECRET_KEY:
+        if not DEBUG:
+            raise ConfigError(
+                "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
+                "(`make run` makes a local one)."
+            )
+        SECRET_KEY = "insecure-development-key-" + "x" * 40
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+    ALLOW_REGISTRATION = env.bool("ALLOW_REGISTRATION", True)
+
+    LANGUAGE_CODE = "en-us"
+    TIME_ZONE = "UTC"
+    USE_I18N = True
+    USE_TZ = True
+    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+    ROOT_URLCONF = "api_project.urls"
+    WSGI_APPLICATION = "api_project.wsgi.application"
+
+    # APPS
+    # ------------------------------------------------------------------------------
+    INSTALLED_APPS = [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "corsheaders",
+        "rest_framework",
+        "drf_spectacular",
+        "drf_spectacular_sidecar",
+        "django_celery_results",
+        "sessions_api",
+        "tasks_api",
+    ]
+
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "api_project.middleware.ApiRequestGuardMiddleware",
+        "corsheaders.middleware.CorsMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+
+    TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [BASE_DIR / "api_project" / "templates"],
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.debug",
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                    "django.template.context_processors.csrf",
+                ],
+            },
+        },
+    ]
+
+    # DATABASES
+    # ------------------------------------------------------------------------------
+    DATABASES = {
+        "default": env.url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", "db")
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # Two gunicorn workers plus a Celery worker write here at once: WAL lets readers
+        # run beside the writer, IMMEDIATE takes the write lock when a transaction
+        # starts (no deadlocking upgrade from a read lock), and the busy timeout makes
+        # a writer wait for the lock instead of answering "database is locked".
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
+            }
+        )
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+    # CACHES
+    # ------------------------------------------------------------------------------
+    CACHES = {"default": env.url("CACHE_URL", "locmemcache://", "cache")}
+
+    # SESSIONS
+    # ------------------------------------------------------------------------------
+    SESSION_API_ENGINE, SESSION_ENGINE = env.session_engine()
+    SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+    SESSION_COOKIE_NAME = env.str("SESSION_COOKIE_NAME", "sessionid")
+    SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 1209600, minimum=1)
+    SESSION_COOKIE_DOMAIN = env.str("SESSION_COOKIE_DOMAIN") or None
+    SESSION_COOKIE_PATH = env.str("SESSION_COOKIE_PATH", "/")
+    SESSION_COOKIE_HTTPONLY = env.bool("SESSION_COOKIE_HTTPONLY", True)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", False)
+    _samesite = env.choice("SESSION_COOKIE_SAMESITE", "Lax", ["Lax", "Strict", "None", "false"])
+    SESSION_COOKIE_SAMESITE = False if _samesite == "false" else _samesite
+    SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+    SESSION_SAVE_EVERY_REQUEST = env.bool("SESSION_SAVE_EVERY_REQUEST", False)
+    SESSION_FILE_PATH = env.str("SESSION_FILE_PATH") or None
+    SESSION_CACHE_ALIAS = env.str("SESSION_CACHE_ALIAS", "default")
+
+    SESSION_API_MAX_VALUE_BYTES = env.int("SESSION_API_MAX_VALUE_BYTES", 16384, minimum=1)
+    SESSION_API_MAX_SESSION_BYTES = env.int("SESSION_API_MAX_SESSION_BYTES", 65536, minimum=2)
+    SESSION_API_MAX_KEYS = env.int("SESSION_API_MAX_KEYS", 256, minimum=1)
+    SESSION_API_MAX_EXPIRY_SECONDS = env.int(
+        "SESSION_API_MAX_EXPIRY_SECONDS", 31536000, minimum=1
+    )
+
+    # SECURITY
+    # ------------------------------------------------------------------------------
+    CSRF_COOKIE_NAME = env.str("CSRF_COOKIE_NAME", "csrftoken")
+    # The SPA reads the token from this cookie, so it must stay readable by JavaScript.
+    CSRF_COOKIE_HTTPONLY = False
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", False)
+    _csrf_samesite = env.choice("CSRF_COOKIE_SAMESITE", "Lax", ["Lax", "Strict", "None"])
+    CSRF_COOKIE_SAMESITE = _csrf_samesite
+    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+    CSRF_FAILURE_VIEW = "api_project.errors.csrf_failure"
+
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_CONTENT_TYPE_NOSNIFF = env.bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
+    SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", "same-origin")
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = env.str("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
+    X_FRAME_OPTIONS = env.choice("X_FRAME_OPTIONS", "DENY", ["DENY", "SAMEORIGIN"])
+    _proxy_header = env.list("SECURE_PROXY_SSL_HEADER", [])
+    if _proxy_header:
+        if len(_proxy_header) != 2:
+            raise ConfigError(
+                "SECURE_PROXY_SSL_HEADER must be 'HEADER,value', "
+                "for example HTTP_X_FORWARDED_PROTO,https."
+            )
+        SECURE_PROXY_SSL_HEADER = tuple(_proxy_header)
+
+    CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", [])
+    CORS_ALLOW_CREDENTIALS = True
+    CORS_EXPOSE_HEADERS = ["Location", "Retry-After"]
+
+    DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2621440, minimum=1024)
+
+    # AUTH
+    # ------------------------------------------------------------------------------
+    AUTH_PASSWORD_VALIDATORS = [
+        {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    ]
+
+    # STATIC FILES (whitenoise serves them under gunicorn)
+    # ------------------------------------------------------------------------------
+    STATIC_URL = "/static/"
+    STATIC_ROOT = BASE_DIR / "staticfiles"
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": env.str(
+                "STATICFILES_BACKEND",
+                "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            )
+        },
+    }
+    WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", DEBUG)
+
+    # EMAIL
+    # ------------------------------------------------------------------------------
+    if env.raw("EMAIL_URL"):
+        vars().update(env.url("EMAIL_URL", "", "email"))
+    else:
+        EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "sessions-api@localhost")
+
+    # DJANGO REST FRAMEWORK
+    # ------------------------------------------------------------------------------
+    REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["sessions_api.authentication.CsrfSessionAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["api_project.parsers.StrictJSONParser"],
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "EXCEPTION_HANDLER": "api_project.errors.problem_exception_handler",
+        "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+        "DEFAULT_VERSIONING_CLASS": None,
+    }
+
+    SPECTACULAR_SETTINGS = {
+        "TITLE": "Sessions API",
+        "VERSION": "1.0.0",
+        "DESCRIPTION": (BASE_DIR / "openapi" / "description.md").read_text(encoding="utf-8"),
+        "SERVE_INCLUDE_SCHEMA": False,
+        "SCHEMA_PATH_PREFIX": r"/api/v1",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+        "ENUM_NAME_OVERRIDES": {},
+        "AUTHENTICATION_WHITELIST": ["sessions_api.authentication.CsrfSessionAuthentication"],
+    }
+
+    # CELERY
+    # ------------------------------------------------------------------------------
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "amqp://guest:guest@localhost:5672//")
+    CELERY_RESULT_BACKEND = "django-db"
+    CELERY_RESULT_EXTENDED = True
+    CELERY_ACCEPT_CONTENT = ["json"]
+    CELERY_TASK_SERIALIZER = "json"
+    CELERY_RESULT_SERIALIZER = "json"
+    CELERY_TIMEZONE = TIME_ZONE
+
+    # LOGGING
+    # ------------------------------------------------------------------------------
+    LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": LOG_LEVEL},
+        "loggers": {"django.server": {"level": "WARNING"}},
+    }
+except ConfigError as error:
+    fail(str(error))

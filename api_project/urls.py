@@ -1,0 +1,22 @@
+"""URL configuration: the API under /api/v1/, docs, probes and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api_project.health import HealthzView, ReadyzView
+
+urlpatterns = [
+    path("api/v1/", include("sessions_api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("healthz", HealthzView.as_view(), name="healthz"),
+    path("readyz", ReadyzView.as_view(), name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "api_project.errors.bad_request"
+handler403 = "api_project.errors.permission_denied"
+handler404 = "api_project.errors.page_not_found"
+handler500 = "api_project.errors.server_error"

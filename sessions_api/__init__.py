@@ -1,0 +1,1 @@
+"""The caller's own Django session as a resource, and session authentication."""

@@ -1,0 +1,85 @@
+"""The one mixin every engine's ``SessionStore`` takes, and its contract.
+
+What Django's stores leave to us, done once here:
+
+* **Server-side expiry on every engine.** ``save()`` stamps the absolute expiry time
+  (``get_expiry_date()`` at save) into the data under ``EXPIRES_KEY``; ``load()`` treats
+  data past that time as no session at all. Django's ``db`` and ``file`` stores already
+  check expiry, the ``cache`` store relies on the cache's TTL, and the signed-cookie
+  store only checks ``SESSION_COOKIE_AGE`` (Django ticket #19201), so a replayed cookie
+  outlived a shorter ``set_expiry()``. With the stamp, all five behave alike.
+* **A fingerprint**: a short, non-secret id of the session (``fingerprint()``) that may
+  appear in responses and logs where the session key must not.
+
+An engine module defines ``SessionStore(SessionApiStoreMixin, DjangoStore)`` and may
+override ``fingerprint()`` (the signed-cookie store does: its "key" is the whole signed
+payload and changes on every write).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, ClassVar
+
+# Bookkeeping keys. They start with "_" like Django's own, so the API never lists,
+# counts or lets a client write them.
+EXPIRES_KEY = "_sa_exp"
+FINGERPRINT_LENGTH = 12
+
+
+def fingerprint_of(secret: str) -> str:
+    """The first 12 hex characters of the SHA-256 of ``secret``."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+class SessionApiStoreMixin:
+    """Server-side expiry and fingerprints over one of Django's session stores."""
+
+    #: The short engine name the API reports (``db``, ``file``, ...).
+    engine_name: ClassVar[str] = ""
+    #: False where the data lives in the browser (``signed_cookies``).
+    server_side: ClassVar[bool] = True
+
+    # --- Expiry stamping -----------------------------------------------------------
+
+    def _stamp_expiry(self, data: dict[str, Any]) -> None:
+        expiry = self.get_expiry_date(expiry=data.get("_session_expiry"))  # type: ignore[attr-defined]
+        data[EXPIRES_KEY] = int(expiry.timestamp())
+
+    @staticmethod
+    def is_past_expiry(data: dict[str, Any], now: float | None = None) -> bool:
+        """True when ``data`` carries an expiry stamp that has passed."""
+        stamp = data.get(EXPIRES_KEY)
+        if not isinstance(stamp, int):
+            return False
+        return stamp <= (time.time() if now is None else now)
+
+    def save(self, must_create: bool = False) -> None:
+        self._stamp_expiry(self._get_session(no_load=must_create))  # type: ignore[attr-defined]
+        super().save(must_create=must_create)  # type: ignore[misc]
+
+    def load(self) -> dict[str, Any]:
+        data = super().load()  # type: ignore[misc]
+        if self.is_past_expiry(data):
+            # Forget the key as well: the next write starts a new session rather than
+            # reviving the expired one under its old key.
+            self._session_key = None
+            return {}
+        return data
+
+    # --- Identity --------------------------------------------------------------------
+
+    def fingerprint(self) -> str | None:
+        """A short, non-secret id of this session, or None when there is none.
+
+        Loads the session first: a cookie naming a session that does not exist (or has
+        expired) is no session.
+        """
+        self._get_session()  # type: ignore[attr-defined]
+        key = self.session_key  # type: ignore[attr-defined]
+        return fingerprint_of(key) if key else None
+
+    def expiry_timestamp(self) -> int:
+        """When this session would expire if it were saved now (seconds since epoch)."""
+        return int(self.get_expiry_date().timestamp())  # type: ignore[attr-defined]

@@ -1,0 +1,79 @@
+"""``SESSION_ENGINE=signed_cookies``: the data lives in the browser, signed.
+
+Two things differ from Django's store:
+
+* Expiry is read from the stamp inside the signed payload (see ``engines.base``), so a
+  replayed cookie is refused once its own ``set_expiry()`` has passed, and a custom
+  expiry longer than ``SESSION_COOKIE_AGE`` is honoured instead of cut short.
+* The fingerprint comes from a random id kept in the payload (``SID_KEY``) and renewed
+  by ``cycle_key()``: the cookie value itself changes on every write.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends import signed_cookies
+from django.core import signing
+
+from sessions_api.engines.base import EXPIRES_KEY, SessionApiStoreMixin, fingerprint_of
+
+SID_KEY = "_sa_sid"
+SALT = "django.contrib.sessions.backends.signed_cookies"
+# What a browser keeps of one cookie, name and value together (RFC 6265's minimum,
+# less the "=" and a margin some browsers count against it).
+COOKIE_LIMIT_BYTES = 4093
+
+
+class SessionStore(SessionApiStoreMixin, signed_cookies.SessionStore):
+    engine_name = "signed_cookies"
+    server_side = False
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = signing.loads(
+                self.session_key, serializer=self.serializer, salt=SALT, max_age=None
+            )
+            if EXPIRES_KEY not in data:
+                # A cookie from before the stamp existed: Django's own age check.
+                data = signing.loads(
+                    self.session_key,
+                    serializer=self.serializer,
+                    salt=SALT,
+                    max_age=self.get_session_cookie_age(),
+                )
+        except Exception:
+            # Bad signature, expired timestamp or garbage: no session (as Django does).
+            self._session_key = None
+            return {}
+        if self.is_past_expiry(data):
+            self._session_key = None
+            return {}
+        return data
+
+    def save(self, must_create: bool = False) -> None:
+        self._get_session(no_load=must_create).setdefault(SID_KEY, secrets.token_hex(16))
+        super().save(must_create=must_create)
+
+    def cycle_key(self) -> None:
+        self._get_session()[SID_KEY] = secrets.token_hex(16)
+        super().cycle_key()
+
+    def fingerprint(self) -> str | None:
+        data = self._get_session()
+        sid = data.get(SID_KEY)
+        if sid is None and (data or self.modified):
+            # A session being written in this request: give it its id now, so the
+            # response that creates it can already name it.
+            sid = data[SID_KEY] = secrets.token_hex(16)
+        return fingerprint_of(sid) if sid else None
+
+    def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
+        """Bytes of ``name=value`` for the cookie that would carry ``data`` if saved now."""
+        payload = dict(data)
+        payload.setdefault(SID_KEY, "0" * 32)
+        self._stamp_expiry(payload)
+        value = signing.dumps(payload, compress=True, salt=SALT, serializer=self.serializer)
+        return len(settings.SESSION_COOKIE_NAME) + 1 + len(value)

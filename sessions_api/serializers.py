@@ -1,0 +1,213 @@
+"""Input validation and output shapes for the session endpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from sessions_api.data import value_problem
+
+ENGINES = ["db", "file", "cache", "cached_db", "signed_cookies"]
+POLICIES = ["default", "seconds", "datetime", "browser_close"]
+
+
+# --- Fields ------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class KeyNameField(serializers.Field):
+    """A key name as sent, untrimmed; the name rules are the service's to apply.
+
+    DRF's CharField would trim spaces and turn numbers into strings, quietly storing a
+    key the client did not ask for.
+    """
+
+    default_error_messages = {"invalid": "Key names are strings."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
+@extend_schema_field(
+    {"description": "Any JSON value: object, array, string, number, boolean or null."}
+)
+class SessionValueField(serializers.JSONField):
+    """Any JSON value, at most 32 levels deep, finite numbers, valid Unicode."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        problem = value_problem(data)
+        if problem:
+            raise serializers.ValidationError(problem, code="invalid")
+        return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time that must carry a UTC offset (no guessing the zone)."""
+
+    default_error_messages = {
+        "naive": "Give a UTC offset, e.g. 2026-11-25T18:45:38Z or +01:00.",
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+# --- Output ------------------------------------------------------------------------
+
+
+class SessionUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class ExpirySerializer(serializers.Serializer):
+    age = serializers.IntegerField(
+        help_text="`get_expiry_age()` in seconds. For `browser_close` this is the "
+        "server-side lifetime, `SESSION_COOKIE_AGE`."
+    )
+    expires_at = serializers.DateTimeField(help_text="`get_expiry_date()`, in UTC.")
+    at_browser_close = serializers.BooleanField(help_text="`get_expire_at_browser_close()`.")
+    policy = serializers.ChoiceField(
+        choices=POLICIES,
+        help_text="`default`: no custom expiry (`SESSION_COOKIE_AGE` and "
+        "`SESSION_EXPIRE_AT_BROWSER_CLOSE` decide); `seconds`: `set_expiry(int)`; "
+        "`datetime`: `set_expiry(datetime)`; `browser_close`: `set_expiry(0)`.",
+    )
+
+
+class StorageSerializer(serializers.Serializer):
+    server_side = serializers.BooleanField(
+        help_text="False for `signed_cookies`: the data lives in the browser's cookie, "
+        "signed but readable, and the last response to arrive wins."
+    )
+    bytes_used = serializers.IntegerField(
+        help_text="UTF-8 bytes of the client keys and values as one compact JSON object "
+        "(`{}`, 2 bytes, when there are none)."
+    )
+    bytes_limit = serializers.IntegerField(
+        help_text="`SESSION_API_MAX_SESSION_BYTES`; for `signed_cookies` the tighter of "
+        "that and what still fits in a 4093-byte cookie (an estimate for data that does "
+        "not compress)."
+    )
+    keys_limit = serializers.IntegerField(help_text="`SESSION_API_MAX_KEYS`.")
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        allow_null=True,
+        help_text="A short, non-secret fingerprint of the session (12 hex characters), "
+        "or null when the caller has no session. The session key itself is never sent.",
+    )
+    engine = serializers.ChoiceField(choices=ENGINES)
+    is_empty = serializers.BooleanField(
+        help_text="True when the session holds nothing: no keys, no login, no custom expiry."
+    )
+    keys = serializers.IntegerField(help_text="Number of client keys (`_` keys not counted).")
+    user = SessionUserSerializer(allow_null=True)
+    expiry = ExpirySerializer()
+    storage = StorageSerializer()
+
+
+class KeyValueSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    value = SessionValueField()
+
+
+class CsrfTokenSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField(
+        help_text="Send it back as the `X-CSRFToken` header on every unsafe request."
+    )
+
+
+# --- Input -------------------------------------------------------------------------
+
+
+class KeyCreateSerializer(serializers.Serializer):
+    key = KeyNameField(
+        help_text="1-128 characters matching `[A-Za-z0-9][A-Za-z0-9_.:-]*`; "
+        "names starting with `_` are reserved."
+    )
+    value = SessionValueField(help_text="Any JSON value, nested at most 32 levels deep.")
+
+
+class KeyPutSerializer(serializers.Serializer):
+    value = SessionValueField(help_text="Any JSON value, nested at most 32 levels deep.")
+
+
+class ExpiryUpdateSerializer(serializers.Serializer):
+    """Exactly one of the three forms of ``set_expiry()``."""
+
+    FORMS = ("seconds", "expires_at", "at_browser_close")
+
+    seconds = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="`set_expiry(seconds)`: expire after this many seconds of inactivity "
+        "(1 to `SESSION_API_MAX_EXPIRY_SECONDS`, default 31536000).",
+    )
+    expires_at = AwareDateTimeField(
+        required=False,
+        help_text="`set_expiry(datetime)`: expire at this moment; in the future, within "
+        "the same maximum, with a UTC offset.",
+    )
+    at_browser_close = serializers.BooleanField(
+        required=False, help_text="`true` only: `set_expiry(0)`, expire when the browser closes."
+    )
+
+    def validate_seconds(self, value: int) -> int:
+        maximum = settings.SESSION_API_MAX_EXPIRY_SECONDS
+        if value > maximum:
+            raise serializers.ValidationError(
+                f"Ensure this value is less than or equal to {maximum}.", code="max_value"
+            )
+        return value
+
+    def validate_expires_at(self, value: Any) -> Any:
+        now = timezone.now()
+        if value <= now:
+            raise serializers.ValidationError("The expiry must be in the future.", code="past")
+        maximum = settings.SESSION_API_MAX_EXPIRY_SECONDS
+        if value - now > timedelta(seconds=maximum):
+            raise serializers.ValidationError(
+                f"The expiry must be at most {maximum} seconds from now.", code="max_value"
+            )
+        return value
+
+    def validate_at_browser_close(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError(
+                "Only true is accepted; use DELETE to return to the default expiry.",
+                code="invalid",
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in self.FORMS if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Give exactly one of seconds, expires_at or at_browser_close.", code="invalid"
+            )
+        return attrs

@@ -1,0 +1,179 @@
+"""Every change to the caller's session goes through here.
+
+Views validate input and call these functions; nothing else writes to
+``request.session``. That keeps the key-name rules, the size limits (checked before
+anything is stored, so a refused write leaves the session exactly as it was) and the
+browser-cookie guard of the signed-cookie engine in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+from rest_framework.exceptions import NotFound
+
+from api_project.errors import (
+    InvalidKey,
+    KeyExists,
+    ReservedKey,
+    SessionTooLarge,
+    TooManyKeys,
+    ValueTooLarge,
+)
+from sessions_api.data import (
+    RESERVED_PREFIX,
+    client_items,
+    is_client_key,
+    json_size,
+    key_name_problem,
+)
+
+# Room kept free in a signed cookie for what the server itself may add later (a login
+# adds about 150 bytes, a custom expiry about 40), so that a key write that fits can
+# never make a later login or set_expiry() overflow the browser's cookie limit.
+SIGNED_COOKIE_HEADROOM_BYTES = 256
+
+
+def session_key_validate(*, key: str) -> None:
+    """Raise ``reserved_key`` or ``invalid_key`` unless ``key`` is a client key name."""
+    if key.startswith(RESERVED_PREFIX):
+        raise ReservedKey(f"The key {key!r} starts with '_', which is reserved for the server.")
+    problem = key_name_problem(key)
+    if problem:
+        raise InvalidKey(f"The key name {key!r} is not allowed. {problem}")
+
+
+def session_key_set(
+    *, session: SessionBase, key: str, value: Any, create_only: bool = False
+) -> bool:
+    """Store ``value`` under ``key``; return True if the key was created.
+
+    Refuses, in this order: a bad name, a value over ``SESSION_API_MAX_VALUE_BYTES``,
+    an existing key when ``create_only``, a session over
+    ``SESSION_API_MAX_SESSION_BYTES`` (or, for signed cookies, over the browser's cookie
+    limit), and more than ``SESSION_API_MAX_KEYS`` keys.
+    """
+    session_key_validate(key=key)
+    size = json_size(value)
+    limit = settings.SESSION_API_MAX_VALUE_BYTES
+    if size > limit:
+        raise ValueTooLarge(f"The value is {size} bytes as compact JSON; the limit is {limit}.")
+    created = key not in session
+    if create_only and not created:
+        raise KeyExists(f"The key {key!r} already exists; use PUT to replace it.")
+    candidate = client_items(session)
+    candidate[key] = value
+    _check_session_limits(session=session, client_data=candidate, changes={key: value})
+    session[key] = value
+    return created
+
+
+def session_key_delete(*, session: SessionBase, key: str) -> None:
+    """Remove ``key``; ``404 not_found`` when it is absent."""
+    session_key_validate(key=key)
+    if key not in session:
+        raise NotFound(f"The session has no key {key!r}.")
+    del session[key]
+
+
+def session_keys_clear(*, session: SessionBase) -> int:
+    """Remove every client key, keeping login and expiry; return how many went."""
+    keys = [key for key in session.keys() if is_client_key(key)]
+    for key in keys:
+        del session[key]
+    return len(keys)
+
+
+def session_expiry_set(
+    *,
+    session: SessionBase,
+    seconds: int | None = None,
+    expires_at: datetime | None = None,
+    at_browser_close: bool = False,
+) -> None:
+    """Map the three forms of the expiry PUT onto ``set_expiry()``.
+
+    Exactly one form is given (the serializer sees to it): ``seconds`` of inactivity,
+    an absolute ``expires_at``, or ``at_browser_close`` (``set_expiry(0)``).
+    """
+    value: int | datetime
+    if at_browser_close:
+        value = 0
+    elif seconds is not None:
+        value = seconds
+    elif expires_at is not None:
+        value = expires_at.astimezone(UTC)
+    else:  # pragma: no cover - the serializer guarantees one form
+        raise ValueError("session_expiry_set() needs one expiry form.")
+    stored = value.isoformat() if isinstance(value, datetime) else value
+    _check_session_limits(
+        session=session, client_data=None, changes={"_session_expiry": stored}
+    )
+    session.set_expiry(value)
+
+
+def session_expiry_reset(*, session: SessionBase) -> None:
+    """``set_expiry(None)``: back to ``SESSION_COOKIE_AGE`` and the browser-close setting."""
+    session.set_expiry(None)
+
+
+def session_cycle(*, session: SessionBase) -> None:
+    """``cycle_key()``: a new session key, the same data."""
+    session.cycle_key()
+
+
+def session_flush(*, request: HttpRequest) -> None:
+    """Delete the data, forget the key and log the user out.
+
+    ``auth.logout()`` is ``flush()`` plus the ``user_logged_out`` signal and an
+    anonymous ``request.user``, so listeners (the session registry) hear of it.
+    """
+    auth.logout(request)
+
+
+def _check_session_limits(
+    *, session: SessionBase, client_data: dict[str, Any] | None, changes: dict[str, Any]
+) -> None:
+    """Raise the first limit the session would break after ``changes``."""
+    if client_data is not None:
+        size = json_size(client_data)
+        limit = settings.SESSION_API_MAX_SESSION_BYTES
+        if size > limit:
+            raise SessionTooLarge(
+                f"The session would be {size} bytes as compact JSON; the limit is {limit}."
+            )
+    projected_cookie_bytes = getattr(session, "projected_cookie_bytes", None)
+    if projected_cookie_bytes is not None:
+        from sessions_api.engines.signed_cookies import COOKIE_LIMIT_BYTES
+
+        data = dict(session.items())
+        data.update(changes)
+        cookie = projected_cookie_bytes(data)
+        budget = COOKIE_LIMIT_BYTES - (SIGNED_COOKIE_HEADROOM_BYTES if client_data else 0)
+        if cookie > budget:
+            raise SessionTooLarge(
+                f"The signed session cookie would be {cookie} bytes; a browser keeps at "
+                f"most {COOKIE_LIMIT_BYTES}, and {SIGNED_COOKIE_HEADROOM_BYTES} are kept "
+                "free for login and expiry data."
+            )
+    if client_data is not None:
+        limit = settings.SESSION_API_MAX_KEYS
+        if len(client_data) > limit:
+            raise TooManyKeys(f"The session would hold {len(client_data)} keys; the limit is {limit}.")
+
+
+__all__ = [
+    "session_cycle",
+    "session_expiry_reset",
+    "session_expiry_set",
+    "session_flush",
+    "session_key_delete",
+    "session_key_set",
+    "session_key_validate",
+    "session_keys_clear",
+]

@@ -1,0 +1,39 @@
+"""Routes of the session part of the API (mounted under /api/v1/)."""
+
+from django.urls import include, path
+from rest_framework.routers import Route, SimpleRouter
+
+from sessions_api import views
+
+
+class KeysRouter(SimpleRouter):
+    """DRF's router, plus DELETE on the list route (``clear``: delete every key)."""
+
+    routes = [
+        Route(
+            url=r"^{prefix}{trailing_slash}$",
+            mapping={"get": "list", "post": "create", "delete": "clear"},
+            name="{basename}-list",
+            detail=False,
+            initkwargs={"suffix": "List"},
+        ),
+        Route(
+            url=r"^{prefix}/{lookup}{trailing_slash}$",
+            mapping={"get": "retrieve", "put": "update", "delete": "destroy"},
+            name="{basename}-detail",
+            detail=True,
+            initkwargs={"suffix": "Instance"},
+        ),
+    ]
+
+
+router = KeysRouter()
+router.register("session/keys", views.SessionKeyViewSet, basename="session-key")
+
+urlpatterns = [
+    path("session/", views.SessionView.as_view(), name="session"),
+    path("session/cycle/", views.SessionCycleView.as_view(), name="session-cycle"),
+    path("session/expiry/", views.SessionExpiryView.as_view(), name="session-expiry"),
+    path("auth/csrf/", views.CsrfTokenView.as_view(), name="auth-csrf"),
+    path("", include(router.urls)),
+]

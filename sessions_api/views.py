@@ -1,0 +1,238 @@
+"""Session endpoints: thin views that validate, call a service or selector, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.middleware.csrf import get_token
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api_project.schema import problems
+from sessions_api import selectors, services
+from sessions_api.serializers import (
+    CsrfTokenSerializer,
+    ExpirySerializer,
+    ExpiryUpdateSerializer,
+    KeyCreateSerializer,
+    KeyPutSerializer,
+    KeyValueSerializer,
+    SessionSerializer,
+)
+
+KEY_PARAMETER = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, description="The key name (URL-encoded)."
+)
+
+
+def _session_response(request: Request, status_code: int = status.HTTP_200_OK) -> Response:
+    data = selectors.session_detail(request=request)
+    return Response(SessionSerializer(data).data, status=status_code)
+
+
+class SessionView(APIView):
+    """The caller's own session."""
+
+    @extend_schema(
+        operation_id="session_retrieve",
+        summary="Read my session",
+        description="The caller's session as identified by its cookie. Reading never "
+        "creates a session: without one, `id` is null and `is_empty` true.",
+        responses={200: SessionSerializer, **problems(503)},
+        tags=["session"],
+    )
+    def get(self, request: Request) -> Response:
+        return _session_response(request)
+
+    @extend_schema(
+        operation_id="session_flush",
+        summary="Flush my session",
+        description="`session.flush()`: every key is deleted, the key is forgotten "
+        "(a new one is made on the next write) and the user is logged out.",
+        request=None,
+        responses={204: None, **problems(403, 503)},
+        tags=["session"],
+    )
+    def delete(self, request: Request) -> Response:
+        services.session_flush(request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionCycleView(APIView):
+    """Rotate the session key."""
+
+    @extend_schema(
+        operation_id="session_cycle",
+        summary="Rotate my session key",
+        description="`session.cycle_key()`: a new session key with the same data; the "
+        "response's `id` is the new fingerprint and `Set-Cookie` carries the new key.",
+        request=None,
+        responses={200: SessionSerializer, **problems(403, 503)},
+        tags=["session"],
+    )
+    def post(self, request: Request) -> Response:
+        services.session_cycle(session=request.session)
+        return _session_response(request)
+
+
+@extend_schema(tags=["keys"], parameters=[KEY_PARAMETER])
+class SessionKeyViewSet(viewsets.ViewSet):
+    """The client keys of the caller's session (keys starting with ``_`` are Django's)."""
+
+    lookup_field = "key"
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(
+        operation_id="session_keys_list",
+        summary="List my keys",
+        description="Every client key with its value, sorted by key in code-point order.",
+        parameters=[],
+        responses={200: KeyValueSerializer(many=True), **problems(503)},
+    )
+    def list(self, request: Request) -> Response:
+        items = selectors.session_keys_list(session=request.session)
+        return Response(KeyValueSerializer(items, many=True).data)
+
+    @extend_schema(
+        operation_id="session_keys_create",
+        summary="Add a key",
+        description="Creates the key; `409 key_exists` if it is already there (use PUT "
+        "to replace). Checks, in order: the name (`invalid_key`, `reserved_key`), the "
+        "value (`invalid`, `value_too_large`), existence (`key_exists`), then the "
+        "session limits (`session_too_large`, `too_many_keys`). A refused write changes "
+        "nothing.",
+        parameters=[],
+        request=KeyCreateSerializer,
+        responses={201: KeyValueSerializer, **problems(400, 403, 409, 413, 415, 503, s409="`key_exists`.")},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = KeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, value = serializer.validated_data["key"], serializer.validated_data["value"]
+        services.session_key_set(session=request.session, key=key, value=value, create_only=True)
+        location = request.build_absolute_uri(f"{request.path}{quote(key, safe='')}/")
+        return Response(
+            KeyValueSerializer({"key": key, "value": value}).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+    @extend_schema(
+        operation_id="session_keys_retrieve",
+        summary="Read a key",
+        responses={200: KeyValueSerializer, **problems(400, 404, 503)},
+    )
+    def retrieve(self, request: Request, key: str) -> Response:
+        item = selectors.session_key_get(session=request.session, key=key)
+        return Response(KeyValueSerializer(item).data)
+
+    @extend_schema(
+        operation_id="session_keys_put",
+        summary="Create or replace a key",
+        description="`201` when the key was created, `200` when replaced. Same checks "
+        "as POST, without `key_exists`.",
+        request=KeyPutSerializer,
+        responses={
+            200: KeyValueSerializer,
+            201: KeyValueSerializer,
+            **problems(400, 403, 413, 415, 503),
+        },
+    )
+    def update(self, request: Request, key: str) -> Response:
+        serializer = KeyPutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        value = serializer.validated_data["value"]
+        created = services.session_key_set(session=request.session, key=key, value=value)
+        return Response(
+            KeyValueSerializer({"key": key, "value": value}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="session_keys_destroy",
+        summary="Delete a key",
+        request=None,
+        responses={204: None, **problems(400, 403, 404, 503)},
+    )
+    def destroy(self, request: Request, key: str) -> Response:
+        services.session_key_delete(session=request.session, key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="session_keys_clear",
+        summary="Delete all my keys",
+        description="Removes every client key; the login and the expiry stay.",
+        parameters=[],
+        request=None,
+        responses={204: None, **problems(403, 503)},
+    )
+    def clear(self, request: Request) -> Response:
+        services.session_keys_clear(session=request.session)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionExpiryView(APIView):
+    """When the caller's session expires: ``set_expiry()`` over HTTP."""
+
+    @extend_schema(
+        operation_id="session_expiry_retrieve",
+        summary="Read my session's expiry",
+        responses={200: ExpirySerializer, **problems(503)},
+        tags=["expiry"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ExpirySerializer(selectors.session_expiry_get(session=request.session)).data)
+
+    @extend_schema(
+        operation_id="session_expiry_update",
+        summary="Change my session's expiry",
+        description="Exactly one of `seconds` (`set_expiry(seconds)`), `expires_at` "
+        "(`set_expiry(datetime)`) or `at_browser_close: true` (`set_expiry(0)`); other "
+        "fields are ignored. The server enforces the new expiry on every engine, "
+        "`signed_cookies` included. The response's `Set-Cookie` carries the new "
+        "lifetime (`Max-Age`/`Expires`, none for `at_browser_close`).",
+        request=ExpiryUpdateSerializer,
+        responses={200: ExpirySerializer, **problems(400, 403, 413, 415, 503)},
+        tags=["expiry"],
+    )
+    def put(self, request: Request) -> Response:
+        serializer = ExpiryUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.session_expiry_set(session=request.session, **serializer.validated_data)
+        return Response(ExpirySerializer(selectors.session_expiry_get(session=request.session)).data)
+
+    @extend_schema(
+        operation_id="session_expiry_reset",
+        summary="Return to the default expiry",
+        description="`set_expiry(None)`: `SESSION_COOKIE_AGE` and "
+        "`SESSION_EXPIRE_AT_BROWSER_CLOSE` decide again.",
+        request=None,
+        responses={200: ExpirySerializer, **problems(403, 503)},
+        tags=["expiry"],
+    )
+    def delete(self, request: Request) -> Response:
+        services.session_expiry_reset(session=request.session)
+        return Response(ExpirySerializer(selectors.session_expiry_get(session=request.session)).data)
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class CsrfTokenView(APIView):
+    """CSRF bootstrap for SPAs and scripts."""
+
+    @extend_schema(
+        operation_id="auth_csrf",
+        summary="Get a CSRF token",
+        description="Sets the `csrftoken` cookie (readable by JavaScript) and returns "
+        "the token. Send it as the `X-CSRFToken` header on every POST, PUT, PATCH and "
+        "DELETE. Login rotates it: read the cookie again afterwards.",
+        responses={200: CsrfTokenSerializer},
+        tags=["auth"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response({"csrf_token": get_token(request._request)})

@@ -1,0 +1,1 @@
+"""Asynchronous jobs over Celery and RabbitMQ, owned by their caller."""

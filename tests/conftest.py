@@ -1,0 +1,96 @@
+"""Shared fixtures: an API client that speaks CSRF, and the five session engines."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from api_project.config import SESSION_ENGINES
+from tests.settings import REDIS_AVAILABLE
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ENGINES = list(SESSION_ENGINES)
+CACHE_ENGINES = {"cache", "cached_db"}
+
+
+def need(available: bool, what: str) -> None:
+    """Skip a test whose real service is missing; under CI=true that is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is not reachable, and CI=true requires it.")
+    pytest.skip(f"{what} is not reachable.")
+
+
+class Client(APIClient):
+    """An APIClient that enforces CSRF like a browser does and sends JSON."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(enforce_csrf_checks=True, **kwargs)
+
+    def csrf(self) -> str:
+        """Fetch a CSRF token and send it on every later request."""
+        response = self.get("/api/v1/auth/csrf/")
+        assert response.status_code == 200, response.content
+        token = response.json()["csrf_token"]
+        self.credentials(HTTP_X_CSRFTOKEN=token)
+        return token
+
+    def generic(self, method: str, path: str, data: Any = "", content_type: Any = None, **kw: Any):
+        return super().generic(method, path, data, content_type or "application/json", **kw)
+
+    def send(self, method: str, path: str, body: Any = None, **kw: Any):
+        """JSON-encode ``body`` and send it with ``method``."""
+        import json
+
+        data = "" if body is None else json.dumps(body)
+        return self.generic(method, path, data, "application/json", **kw)
+
+    def session_cookie(self) -> str | None:
+        morsel = self.cookies.get(settings.SESSION_COOKIE_NAME)
+        return morsel.value if morsel and morsel.value else None
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, db: None) -> Iterator[str]:
+    """Run the test once per session engine (cache engines on the real Redis)."""
+    name = request.param
+    if name in CACHE_ENGINES:
+        need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+    with override_settings(SESSION_ENGINE=SESSION_ENGINES[name], SESSION_API_ENGINE=name):
+        yield name
+
+
+@pytest.fixture
+def client(engine: str) -> Client:
+    """A CSRF-aware client on the parametrized engine, token already fetched."""
+    api = Client()
+    api.csrf()
+    return api
+
+
+@pytest.fixture
+def make_client(engine: str):
+    """Build more clients (other browsers) on the same engine."""
+
+    def build(*, with_csrf: bool = True) -> Client:
+        api = Client()
+        if with_csrf:
+            api.csrf()
+        return api
+
+    return build

@@ -1,0 +1,37 @@
+"""Settings for the test run: the real settings module, with test-friendly defaults.
+
+Defaults are set in the environment *before* the settings module reads it, so the
+tests exercise the same parsing code as production. Redis, PostgreSQL and RabbitMQ are
+the real local servers; `tests/conftest.py` skips what needs one that is not running
+(and fails instead under CI=true).
+"""
+
+import os
+import socket
+import tempfile
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+REDIS_AVAILABLE = reachable("127.0.0.1", 6379)
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "k" * 40)
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("SESSION_FILE_PATH", tempfile.mkdtemp(prefix="sessions-api-tests-"))
+if REDIS_AVAILABLE:
+    os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
+
+from api_project.settings import *  # noqa: E402,F403
+
+# Hashing with the default PBKDF2 costs ~100 ms a password; tests create many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
