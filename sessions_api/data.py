@@ -17,6 +17,8 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 KEY_MAX_LENGTH = 128
 MAX_VALUE_DEPTH = 32
 RESERVED_PREFIX = "_"
+# Where an anonymous caller's owner token lives (see services.session_owner_token_ensure).
+OWNER_KEY = "_sa_owner"
 
 
 def is_client_key(key: str) -> bool:

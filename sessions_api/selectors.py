@@ -9,7 +9,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound
 
-from sessions_api.data import client_items, json_size
+from sessions_api.data import OWNER_KEY, client_items, json_size
 from sessions_api.engines.base import EXPIRES_KEY
 from sessions_api.engines.signed_cookies import SID_KEY
 
@@ -27,6 +27,12 @@ def session_fingerprint(*, session: SessionBase) -> str | None:
         session.keys()
         return fingerprint_of(session.session_key) if session.session_key else None
     return fingerprint()
+
+
+def session_owner_token(*, session: SessionBase) -> str | None:
+    """The anonymous owner token of this session, if it has one (never creates it)."""
+    token = session.get(OWNER_KEY)
+    return token if isinstance(token, str) else None
 
 
 def session_keys_list(*, session: SessionBase) -> list[dict[str, Any]]:
@@ -91,7 +97,7 @@ def session_detail(*, request: HttpRequest) -> dict[str, Any]:
     client_data = client_items(session)
     user = request.user if request.user.is_authenticated else None
     # Bookkeeping keys alone (the expiry stamp, the signed-cookie id) are not "data".
-    internal = set(session.keys()) - set(client_data) - {EXPIRES_KEY, SID_KEY}
+    internal = set(session.keys()) - set(client_data) - {EXPIRES_KEY, SID_KEY, OWNER_KEY}
     return {
         "id": fingerprint,
         "engine": session_engine_name(session=session),

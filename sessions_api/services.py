@@ -9,6 +9,7 @@ browser-cookie guard of the signed-cookie engine in one place.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from api_project.errors import (
     ValueTooLarge,
 )
 from sessions_api.data import (
+    OWNER_KEY,
     RESERVED_PREFIX,
     client_items,
     is_client_key,
@@ -136,6 +138,20 @@ def session_flush(*, request: HttpRequest) -> None:
     auth.logout(request)
 
 
+def session_owner_token_ensure(*, session: SessionBase) -> str:
+    """The caller's anonymous owner token, created (and the session with it) if needed.
+
+    A random id kept in the session under ``OWNER_KEY``: it survives ``cycle_key()``
+    and login (which keep the data) and ends with ``flush()``/logout, so things an
+    anonymous caller owns (their tasks) can be found again and handed over on login.
+    """
+    token = session.get(OWNER_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_hex(16)
+        session[OWNER_KEY] = token
+    return token
+
+
 def _check_session_limits(
     *, session: SessionBase, client_data: dict[str, Any] | None, changes: dict[str, Any]
 ) -> None:
@@ -176,4 +192,5 @@ __all__ = [
     "session_key_set",
     "session_key_validate",
     "session_keys_clear",
+    "session_owner_token_ensure",
 ]
