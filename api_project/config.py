@@ -111,6 +111,12 @@ class Reader:
     def url(self, name: str, default: str, kind: str) -> dict[str, Any]:
         """Parse a database, cache or email URL with django-environ."""
         value = self.raw(name) or default
+        schemes = {"db": self.env.DB_SCHEMES, "cache": self.env.CACHE_SCHEMES}.get(kind)
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if schemes is not None and scheme not in schemes:
+            raise ConfigError(
+                f"{name} has an unknown scheme {scheme!r}; use one of {', '.join(sorted(schemes))}."
+            )
         try:
             if kind == "db":
                 return self.env.db_url_config(value)

@@ -11,7 +11,9 @@ from api_project.errors import PROBLEM_CONTENT_TYPE
 
 
 class FieldErrorSerializer(serializers.Serializer):
-    field = serializers.CharField(help_text="Dotted path of the field ('non_field_errors' for the body).")
+    field = serializers.CharField(
+        help_text="Dotted path of the field ('non_field_errors' for the body)."
+    )
     code = serializers.CharField(help_text="Machine-readable reason, e.g. 'required'.")
     message = serializers.CharField()
 
@@ -30,11 +32,13 @@ class ProblemSerializer(serializers.Serializer):
 # What each status means across the API; endpoints list the ones they can answer.
 _DESCRIPTIONS = {
     400: "Bad input: `parse_error`, `invalid` (see `errors`), or an endpoint-specific code.",
-    403: "`csrf_failed` (missing or wrong `X-CSRFToken`), `not_authenticated` or `permission_denied`.",
+    403: "`csrf_failed` (missing or wrong `X-CSRFToken`), `not_authenticated` or "
+    "`permission_denied`.",
     404: "`not_found`.",
     405: "`method_not_allowed`.",
     409: "A conflict with the current state.",
-    413: "`request_too_large`, or a session limit: `value_too_large`, `session_too_large`, `too_many_keys`.",
+    413: "`request_too_large`, or a session limit: `value_too_large`, "
+    "`session_too_large`, `too_many_keys`.",
     415: "`unsupported_media_type`: send `Content-Type: application/json`.",
     429: "`throttled`; see `Retry-After`.",
     503: "A dependency is down: `unavailable`.",
@@ -49,5 +53,7 @@ def problems(*statuses: int, **descriptions: str) -> dict[Any, OpenApiResponse]:
     responses: dict[Any, OpenApiResponse] = {}
     for status in statuses:
         text = descriptions.get(f"s{status}", _DESCRIPTIONS[status])
-        responses[(status, PROBLEM_CONTENT_TYPE)] = OpenApiResponse(ProblemSerializer, description=text)
+        responses[(status, PROBLEM_CONTENT_TYPE)] = OpenApiResponse(
+            ProblemSerializer, description=text
+        )
     return responses

@@ -86,9 +86,7 @@ try:
 
     # DATABASES
     # ------------------------------------------------------------------------------
-    DATABASES = {
-        "default": env.url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", "db")
-    }
+    DATABASES = {"default": env.url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", "db")}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # Two gunicorn workers plus a Celery worker write here at once: WAL lets readers
         # run beside the writer, IMMEDIATE takes the write lock when a transaction
@@ -129,9 +127,7 @@ try:
     SESSION_API_MAX_VALUE_BYTES = env.int("SESSION_API_MAX_VALUE_BYTES", 16384, minimum=1)
     SESSION_API_MAX_SESSION_BYTES = env.int("SESSION_API_MAX_SESSION_BYTES", 65536, minimum=2)
     SESSION_API_MAX_KEYS = env.int("SESSION_API_MAX_KEYS", 256, minimum=1)
-    SESSION_API_MAX_EXPIRY_SECONDS = env.int(
-        "SESSION_API_MAX_EXPIRY_SECONDS", 31536000, minimum=1
-    )
+    SESSION_API_MAX_EXPIRY_SECONDS = env.int("SESSION_API_MAX_EXPIRY_SECONDS", 31536000, minimum=1)
 
     # SECURITY
     # ------------------------------------------------------------------------------

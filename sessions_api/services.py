@@ -8,8 +8,8 @@ browser-cookie guard of the signed-cookie engine in one place.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -85,7 +85,7 @@ def session_key_delete(*, session: SessionBase, key: str) -> None:
 
 def session_keys_clear(*, session: SessionBase) -> int:
     """Remove every client key, keeping login and expiry; return how many went."""
-    keys = [key for key in session.keys() if is_client_key(key)]
+    keys = [key for key in session.keys() if is_client_key(key)]  # noqa: SIM118 (no __iter__)
     for key in keys:
         del session[key]
     return len(keys)
@@ -113,9 +113,7 @@ def session_expiry_set(
     else:  # pragma: no cover - the serializer guarantees one form
         raise ValueError("session_expiry_set() needs one expiry form.")
     stored = value.isoformat() if isinstance(value, datetime) else value
-    _check_session_limits(
-        session=session, client_data=None, changes={"_session_expiry": stored}
-    )
+    _check_session_limits(session=session, client_data=None, changes={"_session_expiry": stored})
     session.set_expiry(value)
 
 
@@ -180,7 +178,9 @@ def _check_session_limits(
     if client_data is not None:
         limit = settings.SESSION_API_MAX_KEYS
         if len(client_data) > limit:
-            raise TooManyKeys(f"The session would hold {len(client_data)} keys; the limit is {limit}.")
+            raise TooManyKeys(
+                f"The session would hold {len(client_data)} keys; the limit is {limit}."
+            )
 
 
 __all__ = [

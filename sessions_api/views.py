@@ -6,8 +6,8 @@ from typing import Any
 from urllib.parse import quote
 
 from django.middleware.csrf import get_token
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.request import Request
@@ -109,7 +109,10 @@ class SessionKeyViewSet(viewsets.ViewSet):
         "nothing.",
         parameters=[],
         request=KeyCreateSerializer,
-        responses={201: KeyValueSerializer, **problems(400, 403, 409, 413, 415, 503, s409="`key_exists`.")},
+        responses={
+            201: KeyValueSerializer,
+            **problems(400, 403, 409, 413, 415, 503, s409="`key_exists`."),
+        },
     )
     def create(self, request: Request) -> Response:
         serializer = KeyCreateSerializer(data=request.data)
@@ -187,7 +190,9 @@ class SessionExpiryView(APIView):
         tags=["expiry"],
     )
     def get(self, request: Request) -> Response:
-        return Response(ExpirySerializer(selectors.session_expiry_get(session=request.session)).data)
+        return Response(
+            ExpirySerializer(selectors.session_expiry_get(session=request.session)).data
+        )
 
     @extend_schema(
         operation_id="session_expiry_update",
@@ -205,7 +210,9 @@ class SessionExpiryView(APIView):
         serializer = ExpiryUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.session_expiry_set(session=request.session, **serializer.validated_data)
-        return Response(ExpirySerializer(selectors.session_expiry_get(session=request.session)).data)
+        return Response(
+            ExpirySerializer(selectors.session_expiry_get(session=request.session)).data
+        )
 
     @extend_schema(
         operation_id="session_expiry_reset",
@@ -218,7 +225,9 @@ class SessionExpiryView(APIView):
     )
     def delete(self, request: Request) -> Response:
         services.session_expiry_reset(session=request.session)
-        return Response(ExpirySerializer(selectors.session_expiry_get(session=request.session)).data)
+        return Response(
+            ExpirySerializer(selectors.session_expiry_get(session=request.session)).data
+        )
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")

@@ -23,7 +23,9 @@ REDIS_AVAILABLE = reachable("127.0.0.1", 6379)
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "k" * 40)
 os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault(
+    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
@@ -35,3 +37,6 @@ from api_project.settings import *  # noqa: E402,F403
 
 # Hashing with the default PBKDF2 costs ~100 ms a password; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Whitenoise warns about a missing STATIC_ROOT; the tests serve static files from finders.
+STATIC_ROOT = tempfile.mkdtemp(prefix="sessions-api-static-")

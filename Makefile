@@ -1,0 +1,66 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/sessions_api
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: install run test test-sqlite test-postgres lint schema check-schema bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# A local secret for development, made once and kept out of git.
+.secret_key:
+	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+## run: venv, install, migrate, then gunicorn + Celery worker + beat (Procfile) on 127.0.0.1:8000
+run: install .secret_key
+	@set -e; \
+	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"; \
+	if [ -z "$${CELERY_BROKER_URL:-}" ] && ! $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5672), 1)" 2>/dev/null; then \
+	  echo "RabbitMQ is not answering on 127.0.0.1:5672: using the embedded broker (kombu filesystem transport in .run/broker)."; \
+	  export CELERY_BROKER_URL=filesystem://; \
+	fi; \
+	mkdir -p .run; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0; \
+	exec honcho start --procfile Procfile
+
+## test: the whole suite on SQLite, then again on PostgreSQL
+test: install test-sqlite test-postgres
+
+test-sqlite: install
+	$(VENV)/bin/pytest
+
+test-postgres: install
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+	  DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "PostgreSQL is not reachable on 127.0.0.1:5432, and CI=true requires it." >&2; exit 1; \
+	else \
+	  echo "SKIPPED: the PostgreSQL run (nothing answers on 127.0.0.1:5432)."; \
+	fi
+
+## lint: ruff over the code and tests
+lint: install
+	$(VENV)/bin/ruff check .
+
+## schema: regenerate openapi/schema.yaml (commit it with every API change)
+schema: install
+	env -u SESSION_COOKIE_NAME DJANGO_SECRET_KEY=schema $(PY) manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
+
+## check-schema: fail when openapi/schema.yaml differs from what the code generates
+check-schema: install
+	$(VENV)/bin/pytest -q tests/test_schema.py -k committed
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .run staticfiles db.sqlite3* .pytest_cache .ruff_cache

@@ -1,0 +1,190 @@
+"""Settings come from the environment, strictly; production values pass check --deploy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PRINT = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({n: getattr(s, n) for n in %r}, default=str))"
+)
+
+
+def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SESSION_", "DJANGO_", "CACHE_"))
+    }
+    clean.update({"DJANGO_SETTINGS_MODULE": "api_project.settings", "DJANGO_SECRET_KEY": "s" * 50})
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_every_session_setting_is_read_by_its_own_name():
+    names = [
+        "SESSION_ENGINE",
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_AGE",
+        "SESSION_COOKIE_DOMAIN",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+        "SESSION_SAVE_EVERY_REQUEST",
+        "SESSION_FILE_PATH",
+        "SESSION_COOKIE_PATH",
+        "SESSION_API_MAX_VALUE_BYTES",
+        "SESSION_API_MAX_SESSION_BYTES",
+        "SESSION_API_MAX_KEYS",
+        "SESSION_API_MAX_EXPIRY_SECONDS",
+        "SESSION_API_ENGINE",
+        "ALLOW_REGISTRATION",
+        "CSRF_TRUSTED_ORIGINS",
+        "CORS_ALLOWED_ORIGINS",
+        "ALLOWED_HOSTS",
+    ]
+    result = run_django(
+        PRINT % names,
+        SESSION_ENGINE="signed_cookies",
+        SESSION_COOKIE_NAME="sid",
+        SESSION_COOKIE_AGE="600",
+        SESSION_COOKIE_DOMAIN="example.com",
+        SESSION_COOKIE_HTTPONLY="false",
+        SESSION_COOKIE_SECURE="true",
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_EXPIRE_AT_BROWSER_CLOSE="true",
+        SESSION_SAVE_EVERY_REQUEST="yes",
+        SESSION_FILE_PATH="/tmp/sessions-here",
+        SESSION_COOKIE_PATH="/app",
+        SESSION_API_MAX_VALUE_BYTES="100",
+        SESSION_API_MAX_SESSION_BYTES="1000",
+        SESSION_API_MAX_KEYS="7",
+        SESSION_API_MAX_EXPIRY_SECONDS="3600",
+        ALLOW_REGISTRATION="false",
+        CSRF_TRUSTED_ORIGINS="https://app.example.com,https://b.example.com",
+        CORS_ALLOWED_ORIGINS="https://app.example.com",
+        DJANGO_ALLOWED_HOSTS="api.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values == {
+        "SESSION_ENGINE": "sessions_api.engines.signed_cookies",
+        "SESSION_API_ENGINE": "signed_cookies",
+        "SESSION_COOKIE_NAME": "sid",
+        "SESSION_COOKIE_AGE": 600,
+        "SESSION_COOKIE_DOMAIN": "example.com",
+        "SESSION_COOKIE_HTTPONLY": False,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "Strict",
+        "SESSION_EXPIRE_AT_BROWSER_CLOSE": True,
+        "SESSION_SAVE_EVERY_REQUEST": True,
+        "SESSION_FILE_PATH": "/tmp/sessions-here",
+        "SESSION_COOKIE_PATH": "/app",
+        "SESSION_API_MAX_VALUE_BYTES": 100,
+        "SESSION_API_MAX_SESSION_BYTES": 1000,
+        "SESSION_API_MAX_KEYS": 7,
+        "SESSION_API_MAX_EXPIRY_SECONDS": 3600,
+        "ALLOW_REGISTRATION": False,
+        "CSRF_TRUSTED_ORIGINS": ["https://app.example.com", "https://b.example.com"],
+        "CORS_ALLOWED_ORIGINS": ["https://app.example.com"],
+        "ALLOWED_HOSTS": ["api.example.com"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("short", "module"),
+    [
+        ("db", "sessions_api.engines.db"),
+        ("file", "sessions_api.engines.file"),
+        ("cache", "sessions_api.engines.cache"),
+        ("cached_db", "sessions_api.engines.cached_db"),
+        ("django.contrib.sessions.backends.cached_db", "sessions_api.engines.cached_db"),
+    ],
+)
+def test_engine_short_names(short, module):
+    result = run_django(PRINT % ["SESSION_ENGINE"], SESSION_ENGINE=short)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"SESSION_ENGINE": module}
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SESSION_ENGINE": "memcache"}, "SESSION_ENGINE"),
+        ({"SESSION_COOKIE_AGE": "two weeks"}, "SESSION_COOKIE_AGE"),
+        ({"SESSION_COOKIE_AGE": "0"}, "SESSION_COOKIE_AGE"),
+        ({"SESSION_COOKIE_SECURE": "maybe"}, "SESSION_COOKIE_SECURE"),
+        ({"SESSION_COOKIE_SAMESITE": "sometimes"}, "SESSION_COOKIE_SAMESITE"),
+        ({"SESSION_API_MAX_KEYS": "-1"}, "SESSION_API_MAX_KEYS"),
+        ({"DJANGO_DEBUG": "nah"}, "DJANGO_DEBUG"),
+        ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
+        ({"SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO"}, "SECURE_PROXY_SSL_HEADER"),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_one_line_naming_it(env, named):
+    result = run_django("import django; django.setup()", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: ") and named in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "pr0duction-" + "Zq8#kL2$vN9@xW4!" * 4,
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "SESSION_COOKIE_SECURE": "true",
+    "CSRF_COOKIE_SECURE": "true",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
+}
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    result = run_django(
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'DEBUG'])",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_json_serializer_and_standard_context_processors():
+    assert settings.SESSION_SERIALIZER == "django.contrib.sessions.serializers.JSONSerializer"
+    assert settings.TEMPLATES[0]["OPTIONS"]["context_processors"] == [
+        "django.template.context_processors.debug",
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+        "django.template.context_processors.csrf",
+    ]
+    assert settings.CSRF_COOKIE_HTTPONLY is False
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+def test_sqlite_is_set_up_for_concurrent_writers():
+    result = run_django(PRINT % ["DATABASES"], DATABASE_URL="sqlite:////tmp/x.sqlite3")
+    options = json.loads(result.stdout)["DATABASES"]["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] >= 5
+    assert "journal_mode=WAL" in options["init_command"]
