@@ -85,6 +85,14 @@ class Reader:
                 return choice
         raise ConfigError(f"{name}={value!r} is not valid; use one of {', '.join(choices)}.")
 
+    def rate(self, name: str, default: str) -> str:
+        """A DRF throttle rate such as ``5/min`` (number / second, minute, hour, day)."""
+        value = (self.raw(name) or default).strip()
+        number, _, period = value.partition("/")
+        if not number.isdigit() or not period or period[0] not in "smhd":
+            raise ConfigError(f"{name}={value!r} is not a rate; use e.g. 5/min, 100/hour.")
+        return value
+
     def session_engine(self, name: str = "SESSION_ENGINE") -> tuple[str, str]:
         """Return (short name, module path) for the session engine.
 

@@ -99,6 +99,33 @@ class TooManyKeys(exceptions.APIException):
     default_code = "too_many_keys"
 
 
+class UnknownTask(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "There is no task type by this name; GET /api/v1/tasks/types/ lists them."
+    default_code = "unknown_task"
+
+
+class TaskFinished(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The task has already finished, so it can no longer be cancelled."
+    default_code = "task_finished"
+
+
+class IdempotencyConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "This Idempotency-Key was already used with a different request body; "
+        "use a new key for a new request."
+    )
+    default_code = "idempotency_conflict"
+
+
+class BrokerUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The message broker could not take the task; nothing was queued. Try again shortly."
+    default_code = "broker_unavailable"
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "A service this request needs is unavailable. Try again shortly."
@@ -259,7 +286,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 __all__ = [
+    "BrokerUnavailable",
     "CsrfFailed",
+    "IdempotencyConflict",
     "InvalidCredentials",
     "InvalidKey",
     "KeyExists",
@@ -267,7 +296,9 @@ __all__ = [
     "ReservedKey",
     "ServiceUnavailable",
     "SessionTooLarge",
+    "TaskFinished",
     "TooManyKeys",
+    "UnknownTask",
     "ValueTooLarge",
     "problem_exception_handler",
 ]

@@ -62,7 +62,7 @@ try:
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "sessions_api.middleware.RegistryAuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
     ]
@@ -165,6 +165,13 @@ try:
 
     # AUTH
     # ------------------------------------------------------------------------------
+    # How many reverse proxies in front may be trusted for X-Forwarded-For (client
+    # addresses in the session registry and the login throttles). None by default:
+    # any client can send the header.
+    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+    LOGIN_THROTTLE_IP_RATE = env.rate("LOGIN_THROTTLE_IP_RATE", "20/min")
+    LOGIN_THROTTLE_USERNAME_RATE = env.rate("LOGIN_THROTTLE_USERNAME_RATE", "5/min")
+    REGISTER_THROTTLE_RATE = env.rate("REGISTER_THROTTLE_RATE", "20/hour")
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
         {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -206,6 +213,7 @@ try:
         "EXCEPTION_HANDLER": "api_project.errors.problem_exception_handler",
         "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
         "DEFAULT_VERSIONING_CLASS": None,
+        "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     }
 
     SPECTACULAR_SETTINGS = {
@@ -223,15 +231,80 @@ try:
         "AUTHENTICATION_WHITELIST": ["sessions_api.authentication.CsrfSessionAuthentication"],
     }
 
-    # CELERY
+    # CELERY (read by api_project/celery.py; tests/tasks_api/test_config.py asserts it)
     # ------------------------------------------------------------------------------
+    from celery.schedules import crontab
+
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "amqp://guest:guest@localhost:5672//")
     CELERY_RESULT_BACKEND = "django-db"
     CELERY_RESULT_EXTENDED = True
+    # Results are deleted together with their task records (tasks_api, TASKS_RETENTION_DAYS):
+    # Celery's own daily cleanup would drop results that records still point at.
+    CELERY_RESULT_EXPIRES = None
     CELERY_ACCEPT_CONTENT = ["json"]
+    CELERY_RESULT_ACCEPT_CONTENT = ["json"]
     CELERY_TASK_SERIALIZER = "json"
     CELERY_RESULT_SERIALIZER = "json"
     CELERY_TIMEZONE = TIME_ZONE
+    CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+    # A message is acknowledged only once its task has run, so a worker killed mid-task
+    # (even by SIGKILL) leaves it with the broker, which delivers it again; one message
+    # per worker process at a time, so a dying worker holds back as little as possible.
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    # With late acks a lost broker connection means redelivery: stop the running copy
+    # rather than let two run at once.
+    CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+    CELERY_TASK_TRACK_STARTED = True
+    # demo.sleep may run 600 s; the soft limit raises inside the task, the hard one kills.
+    CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 660, minimum=1)
+    CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 720, minimum=2)
+    if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+        raise ConfigError(
+            "CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT, or the task "
+            "is killed before it can clean up."
+        )
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+    # Seconds for one connection attempt. The web side tries once and answers 503 (see
+    # tasks_api.services): the contract wants a fast broker_unavailable, not a hang.
+    CELERY_BROKER_CONNECTION_TIMEOUT = env.int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1)
+    if CELERY_BROKER_URL.startswith("filesystem://"):
+        # The embedded broker of `make run` (no RabbitMQ on this machine): kombu's
+        # filesystem transport, one folder shared by the web, worker and beat processes.
+        _broker_dir = BASE_DIR / ".run" / "broker"
+        for _folder in ("queue", "processed", "control"):
+            (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            "data_folder_in": str(_broker_dir / "queue"),
+            "data_folder_out": str(_broker_dir / "queue"),
+            "processed_folder": str(_broker_dir / "processed"),
+            "control_folder": str(_broker_dir / "control"),
+            "store_processed": False,
+        }
+    else:
+        # Publisher confirms: a publish returns only once RabbitMQ has the message.
+        CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # No django-celery-beat: the schedule is code, and beat keeps its state in a file.
+    CELERY_BEAT_SCHEDULE = {
+        "sessions.clear_expired": {
+            "task": "tasks_api.sessions_clear_expired_daily",
+            "schedule": crontab(hour=3, minute=17),
+        },
+        "tasks.prune": {
+            "task": "tasks_api.tasks_prune_daily",
+            "schedule": crontab(hour=3, minute=47),
+        },
+    }
+
+    # TASKS (tasks_api)
+    # ------------------------------------------------------------------------------
+    # Enqueues per owner (the user, or the anonymous session); DRF rate syntax.
+    TASKS_ENQUEUE_RATE = env.rate("TASKS_ENQUEUE_RATE", "60/min")
+    # Seconds a publish may wait for the broker's confirm before the answer is 503.
+    TASKS_PUBLISH_TIMEOUT = env.int("TASKS_PUBLISH_TIMEOUT", 2, minimum=1)
+    # Task records and their results are deleted this many days after submission.
+    TASKS_RETENTION_DAYS = env.int("TASKS_RETENTION_DAYS", 7, minimum=1)
 
     # LOGGING
     # ------------------------------------------------------------------------------

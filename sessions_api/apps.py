@@ -9,5 +9,5 @@ class SessionsApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the OpenAPI description of our authentication class.
-        from sessions_api import schema  # noqa: F401
+        # Connects the registry to login/logout; registers the OpenAPI auth scheme.
+        from sessions_api import receivers, schema  # noqa: F401

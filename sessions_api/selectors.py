@@ -107,3 +107,51 @@ def session_detail(*, request: HttpRequest) -> dict[str, Any]:
         "expiry": session_expiry_get(session=session),
         "storage": session_storage(session=session, client_data=client_data),
     }
+
+
+# --- Accounts ------------------------------------------------------------------------
+
+
+def user_detail(*, user: Any) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "email": user.email,
+        "is_staff": user.is_staff,
+    }
+
+
+def user_sessions_list(*, request: HttpRequest, user: Any) -> list[dict[str, Any]]:
+    """The user's live sessions on every device, most recently seen first."""
+    from django.utils import timezone
+
+    from sessions_api.models import UserSession
+
+    current = request.session.key_hash()
+    rows = UserSession.objects.filter(user=user, expires_at__gt=timezone.now())
+    return [
+        {
+            "id": row.public_id,
+            "current": row.key_hash == current,
+            "created_at": row.created_at,
+            "last_seen_at": row.last_seen_at,
+            "ip": row.ip,
+            "user_agent": row.user_agent,
+            "expires_at": row.expires_at,
+        }
+        for row in rows.order_by("-last_seen_at", "-pk")
+    ]
+
+
+def user_session_get(*, user: Any, public_id: str) -> Any:
+    """One of the user's sessions by its public id; 404 for anything else."""
+    import re
+
+    from sessions_api.models import UserSession
+
+    if not re.fullmatch(r"[0-9a-f]{12}", public_id):
+        raise NotFound("No such session.")
+    row = UserSession.objects.filter(user=user, key_hash__startswith=public_id).first()
+    if row is None:
+        raise NotFound("No such session.")
+    return row

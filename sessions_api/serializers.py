@@ -211,3 +211,100 @@ class ExpiryUpdateSerializer(serializers.Serializer):
                 "Give exactly one of seconds, expires_at or at_browser_close.", code="invalid"
             )
         return attrs
+
+
+# --- Accounts ------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    is_staff = serializers.BooleanField()
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(
+        max_length=150,
+        trim_whitespace=False,
+        help_text="Up to 150 characters: letters, digits and @ . + - _ (Django's rules).",
+    )
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+    def validate_username(self, value: str) -> str:
+        from django.contrib.auth import get_user_model
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        user_model = get_user_model()
+        try:
+            user_model.username_validator(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code="invalid") from None
+        if user_model.objects.filter(username=value).exists():
+            raise serializers.ValidationError("This username is taken.", code="unique")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from django.contrib.auth import get_user_model, password_validation
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        candidate = get_user_model()(username=attrs["username"], email=attrs.get("email", ""))
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": error.messages}) from None
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError("The current password is not correct.", code="wrong")
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        from django.contrib.auth import password_validation
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            password_validation.validate_password(value, user=self.context["user"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return value
+
+
+class UserSessionSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The session's fingerprint, as in `GET /api/v1/session/`.")
+    current = serializers.BooleanField(help_text="True for the session making this request.")
+    created_at = serializers.DateTimeField(help_text="When this login happened.")
+    last_seen_at = serializers.DateTimeField(
+        help_text="Last request from this session (updated at most once a minute)."
+    )
+    ip = serializers.IPAddressField(
+        allow_null=True,
+        help_text="Client address of the last request (X-Forwarded-For is trusted only "
+        "through `TRUSTED_PROXY_COUNT` proxies).",
+    )
+    user_agent = serializers.CharField(allow_blank=True)
+    expires_at = serializers.DateTimeField()
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many sessions were logged out.")

@@ -15,10 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound
 
 from api_project.errors import (
+    InvalidCredentials,
     InvalidKey,
     KeyExists,
     ReservedKey,
@@ -193,4 +195,80 @@ __all__ = [
     "session_key_validate",
     "session_keys_clear",
     "session_owner_token_ensure",
+    "user_login",
+    "user_logout",
+    "user_password_change",
+    "user_register",
+    "user_session_revoke",
+    "user_sessions_revoke_others",
 ]
+
+
+# --- Accounts ------------------------------------------------------------------------
+# Django's auth does the work (authenticate, login, logout, password validators,
+# update_session_auth_hash); these functions put it in the order the contract needs.
+
+
+def user_register(*, request: HttpRequest, username: str, password: str, email: str = "") -> Any:
+    """Create an account and log it in, like a login (the session's data is kept)."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.create_user(username=username, email=email, password=password)
+    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return user
+
+
+def user_login(*, request: HttpRequest, username: str, password: str) -> Any:
+    """Check the credentials and log in; ``invalid_credentials`` when they are wrong.
+
+    ``auth.login`` keeps the anonymous session's data but under a new key (no session
+    fixation), rotates the CSRF token, and fires ``user_logged_in``: the registry
+    records this device and the task app adopts the session's tasks.
+    """
+    user = auth.authenticate(request, username=username, password=password)
+    if user is None:
+        raise InvalidCredentials()
+    auth.login(request, user)
+    return user
+
+
+def user_logout(*, request: HttpRequest) -> None:
+    """Log out (if logged in) and flush the session; the registry forgets it."""
+    auth.logout(request)
+
+
+def user_password_change(*, request: HttpRequest, user: Any, new_password: str) -> int:
+    """Set a new password; keep this session (new key), end every other one.
+
+    Returns how many other sessions were logged out.
+    """
+    from django.middleware.csrf import rotate_token
+
+    from sessions_api.registry import user_sessions_revoke_all
+
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    auth.update_session_auth_hash(request, user)  # cycles the key; the registry follows
+    rotate_token(request)
+    return user_sessions_revoke_all(user=user, except_hash=request.session.key_hash())
+
+
+def user_session_revoke(*, request: HttpRequest, user: Any, public_id: str) -> None:
+    """Log out one of the user's sessions by its public id; 404 if it is not theirs."""
+    from sessions_api.registry import user_sessions_revoke
+    from sessions_api.selectors import user_session_get
+
+    row = user_session_get(user=user, public_id=public_id)
+    if row.key_hash == request.session.key_hash():
+        auth.logout(request)
+        return
+    user_sessions_revoke(rows=[row])
+
+
+def user_sessions_revoke_others(*, request: HttpRequest, user: Any) -> int:
+    """Log out every session of the user but this one; return how many."""
+    from sessions_api.registry import user_sessions_revoke_all
+
+    return user_sessions_revoke_all(user=user, except_hash=request.session.key_hash())

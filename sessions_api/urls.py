@@ -29,11 +29,17 @@ class KeysRouter(SimpleRouter):
 
 router = KeysRouter()
 router.register("session/keys", views.SessionKeyViewSet, basename="session-key")
+router.register("auth/sessions", views.UserSessionViewSet, basename="user-session")
 
 urlpatterns = [
     path("session/", views.SessionView.as_view(), name="session"),
     path("session/cycle/", views.SessionCycleView.as_view(), name="session-cycle"),
     path("session/expiry/", views.SessionExpiryView.as_view(), name="session-expiry"),
     path("auth/csrf/", views.CsrfTokenView.as_view(), name="auth-csrf"),
+    path("auth/register/", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/login/", views.LoginView.as_view(), name="auth-login"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/me/", views.MeView.as_view(), name="auth-me"),
+    path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
     path("", include(router.urls)),
 ]

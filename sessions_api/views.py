@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api_project.errors import InvalidCredentials
 from api_project.schema import problems
 from sessions_api import selectors, services
 from sessions_api.serializers import (
@@ -23,8 +27,15 @@ from sessions_api.serializers import (
     KeyCreateSerializer,
     KeyPutSerializer,
     KeyValueSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    RegisterSerializer,
+    RevokedSerializer,
     SessionSerializer,
+    UserSerializer,
+    UserSessionSerializer,
 )
+from sessions_api.throttling import LoginAddressThrottle, LoginUsernameThrottle, RegisterThrottle
 
 KEY_PARAMETER = OpenApiParameter(
     "key", str, OpenApiParameter.PATH, description="The key name (URL-encoded)."
@@ -245,3 +256,158 @@ class CsrfTokenView(APIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response({"csrf_token": get_token(request._request)})
+
+
+# --- Auth ----------------------------------------------------------------------------
+
+
+def _user_response(user: Any, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(UserSerializer(selectors.user_detail(user=user)).data, status=status_code)
+
+
+class RegisterView(APIView):
+    """Create an account; the caller is logged in at once."""
+
+    throttle_classes = [RegisterThrottle]
+
+    @extend_schema(
+        operation_id="auth_register",
+        summary="Create an account",
+        description="Creates the user and logs them in, like a login: the session key "
+        "rotates, the anonymous session's keys and tasks are kept, and the CSRF token "
+        "changes (read the `csrftoken` cookie again). `404` when registration is "
+        "turned off (`ALLOW_REGISTRATION=false`).",
+        request=RegisterSerializer,
+        responses={201: UserSerializer, **problems(400, 403, 404, 415, 429)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        if not settings.ALLOW_REGISTRATION:
+            raise NotFound("Registration is turned off on this service.")
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(request=request._request, **serializer.validated_data)
+        return _user_response(user, status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    """Log in with a username and password."""
+
+    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
+
+    @extend_schema(
+        operation_id="auth_login",
+        summary="Log in",
+        description="Needs a CSRF token like every unsafe call, so a forged cross-site "
+        "login is refused. On success the session key rotates (no session fixation), "
+        "the anonymous session's keys and tasks are kept, and the CSRF token changes: "
+        "read the `csrftoken` cookie again before the next unsafe call. Failed logins "
+        "are limited per client address and per username (`429 throttled`).",
+        request=LoginSerializer,
+        responses={200: UserSerializer, **problems(400, 403, 415, 429)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.user_login(request=request._request, **serializer.validated_data)
+        except InvalidCredentials:
+            for throttle in self.get_throttles():
+                throttle.record(request, self)
+            raise
+        return _user_response(user)
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        operation_id="auth_logout",
+        summary="Log out",
+        description="Logs out and flushes the session (also when not logged in). A "
+        "copy of the old cookie is anonymous from now on, on every engine.",
+        request=None,
+        responses={204: None, **problems(403)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        services.user_logout(request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_me",
+        summary="Who am I",
+        responses={200: UserSerializer, **problems(403)},
+        tags=["auth"],
+    )
+    def get(self, request: Request) -> Response:
+        return _user_response(request.user)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        summary="Change my password",
+        description="This session stays logged in under a new key; every other session "
+        "of the user is logged out. The CSRF token changes.",
+        request=PasswordChangeSerializer,
+        responses={204: None, **problems(400, 403, 415)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        serializer.is_valid(raise_exception=True)
+        services.user_password_change(
+            request=request._request,
+            user=request.user,
+            new_password=serializer.validated_data["new_password"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class UserSessionViewSet(viewsets.ViewSet):
+    """My logged-in sessions on every device."""
+
+    permission_classes = [IsAuthenticated]
+    lookup_field = "id"
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(
+        operation_id="auth_sessions_list",
+        summary="List my sessions",
+        description="Every live login of this user, on every device, most recently "
+        "seen first; `current` marks this one.",
+        responses={200: UserSessionSerializer(many=True), **problems(403)},
+    )
+    def list(self, request: Request) -> Response:
+        items = selectors.user_sessions_list(request=request._request, user=request.user)
+        return Response(UserSessionSerializer(items, many=True).data)
+
+    @extend_schema(
+        operation_id="auth_sessions_revoke",
+        summary="Log out one of my sessions",
+        description="That session is logged out at once, on every engine; a copy of "
+        "its cookie is anonymous from now on. Revoking the current one is a logout.",
+        parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH)],
+        request=None,
+        responses={204: None, **problems(403, 404)},
+    )
+    def destroy(self, request: Request, id: str) -> Response:
+        services.user_session_revoke(request=request._request, user=request.user, public_id=id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="auth_sessions_revoke_others",
+        summary="Log out all my other sessions",
+        request=None,
+        responses={200: RevokedSerializer, **problems(403)},
+    )
+    def clear(self, request: Request) -> Response:
+        count = services.user_sessions_revoke_others(request=request._request, user=request.user)
+        return Response(RevokedSerializer({"revoked": count}).data)

@@ -25,12 +25,18 @@ from typing import Any, ClassVar
 # Bookkeeping keys. They start with "_" like Django's own, so the API never lists,
 # counts or lets a client write them.
 EXPIRES_KEY = "_sa_exp"
+AUTH_USER_KEY = "_auth_user_id"  # django.contrib.auth's SESSION_KEY
 FINGERPRINT_LENGTH = 12
+
+
+def key_hash_of(secret: str) -> str:
+    """The SHA-256 (hex) of ``secret``: what the session registry stores."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def fingerprint_of(secret: str) -> str:
     """The first 12 hex characters of the SHA-256 of ``secret``."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+    return key_hash_of(secret)[:FINGERPRINT_LENGTH]
 
 
 class SessionApiStoreMixin:
@@ -70,15 +76,38 @@ class SessionApiStoreMixin:
 
     # --- Identity --------------------------------------------------------------------
 
-    def fingerprint(self) -> str | None:
-        """A short, non-secret id of this session, or None when there is none.
+    def identity(self) -> str | None:
+        """The secret the fingerprint is made from: the session key, or None.
 
         Loads the session first: a cookie naming a session that does not exist (or has
         expired) is no session.
         """
         self._get_session()  # type: ignore[attr-defined]
-        key = self.session_key  # type: ignore[attr-defined]
-        return fingerprint_of(key) if key else None
+        return self.session_key or None  # type: ignore[attr-defined]
+
+    def key_hash(self) -> str | None:
+        """SHA-256 of ``identity()``: how the session registry knows this session."""
+        identity = self.identity()
+        return key_hash_of(identity) if identity else None
+
+    def fingerprint(self) -> str | None:
+        """A short, non-secret id of this session, or None when there is none."""
+        key_hash = self.key_hash()
+        return key_hash[:FINGERPRINT_LENGTH] if key_hash else None
+
+    def _renew_identity(self) -> None:
+        """Hook for stores whose identity is not the key (signed cookies)."""
+
+    def cycle_key(self) -> None:
+        """Django's ``cycle_key()``, telling the registry when a login's key changes."""
+        before = self.key_hash()
+        self._renew_identity()
+        super().cycle_key()  # type: ignore[misc]
+        after = self.key_hash()
+        if before and after and before != after and self.get(AUTH_USER_KEY):  # type: ignore[attr-defined]
+            from sessions_api.registry import user_session_rekey
+
+            user_session_rekey(old_hash=before, session=self)
 
     def expiry_timestamp(self) -> int:
         """When this session would expire if it were saved now (seconds since epoch)."""

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.sessions.backends import signed_cookies
 from django.core import signing
 
-from sessions_api.engines.base import EXPIRES_KEY, SessionApiStoreMixin, fingerprint_of
+from sessions_api.engines.base import EXPIRES_KEY, SessionApiStoreMixin
 
 SID_KEY = "_sa_sid"
 SALT = "django.contrib.sessions.backends.signed_cookies"
@@ -57,18 +57,17 @@ class SessionStore(SessionApiStoreMixin, signed_cookies.SessionStore):
         self._get_session(no_load=must_create).setdefault(SID_KEY, secrets.token_hex(16))
         super().save(must_create=must_create)
 
-    def cycle_key(self) -> None:
+    def _renew_identity(self) -> None:
         self._get_session()[SID_KEY] = secrets.token_hex(16)
-        super().cycle_key()
 
-    def fingerprint(self) -> str | None:
+    def identity(self) -> str | None:
         data = self._get_session()
         sid = data.get(SID_KEY)
         if sid is None and (data or self.modified):
             # A session being written in this request: give it its id now, so the
             # response that creates it can already name it.
             sid = data[SID_KEY] = secrets.token_hex(16)
-        return fingerprint_of(sid) if sid else None
+        return sid
 
     def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
         """Bytes of ``name=value`` for the cookie that would carry ``data`` if saved now."""
