@@ -39,6 +39,7 @@ DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
     ConnectionError,
+    TimeoutError,
     *_REDIS_ERRORS,
 )
 
@@ -122,7 +123,9 @@ class IdempotencyConflict(exceptions.APIException):
 
 class BrokerUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The message broker could not take the task; nothing was queued. Try again shortly."
+    default_detail = (
+        "The message broker could not take the task; nothing was queued. Try again shortly."
+    )
     default_code = "broker_unavailable"
 
 

@@ -8,6 +8,14 @@ What Django's stores leave to us, done once here:
   check expiry, the ``cache`` store relies on the cache's TTL, and the signed-cookie
   store only checks ``SESSION_COOKIE_AGE`` (Django ticket #19201), so a replayed cookie
   outlived a shorter ``set_expiry()``. With the stamp, all five behave alike.
+* **No lost updates.** Django loads the whole dict at the start of a request and
+  saves it whole at the end, so two overlapping requests that change different keys of
+  one session lose one change. Here ``save()`` takes a per-session lock, reads what is
+  stored now, and applies only the keys this request changed (compared with what it
+  loaded) on top. Each server-side engine supplies the lock and the fresh read in
+  ``_locked_stored()``: a row lock for ``db``/``cached_db``, an atomic lock in the
+  cache for ``cache``, a file lock for ``file``. ``signed_cookies`` keeps its data in
+  the browser, where the last response wins.
 * **A fingerprint**: a short, non-secret id of the session (``fingerprint()``) that may
   appear in responses and logs where the session key must not.
 
@@ -18,8 +26,11 @@ payload and changes on every write).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 # Bookkeeping keys. They start with "_" like Django's own, so the API never lists,
@@ -37,6 +48,24 @@ def key_hash_of(secret: str) -> str:
 def fingerprint_of(secret: str) -> str:
     """The first 12 hex characters of the SHA-256 of ``secret``."""
     return key_hash_of(secret)[:FINGERPRINT_LENGTH]
+
+
+def merge_changes(
+    *, base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply what changed from ``base`` to ``mine`` onto ``theirs``.
+
+    Keys this request set (new or different values) win; keys it deleted are deleted;
+    everything else is as stored now, including other requests' changes.
+    """
+    merged = dict(theirs)
+    for key, value in mine.items():
+        if key not in base or base[key] != value:
+            merged[key] = value
+    for key in base:
+        if key not in mine:
+            merged.pop(key, None)
+    return merged
 
 
 class SessionApiStoreMixin:
@@ -61,18 +90,36 @@ class SessionApiStoreMixin:
             return False
         return stamp <= (time.time() if now is None else now)
 
-    def save(self, must_create: bool = False) -> None:
-        self._stamp_expiry(self._get_session(no_load=must_create))  # type: ignore[attr-defined]
-        super().save(must_create=must_create)  # type: ignore[misc]
-
     def load(self) -> dict[str, Any]:
         data = super().load()  # type: ignore[misc]
         if self.is_past_expiry(data):
             # Forget the key as well: the next write starts a new session rather than
             # reviving the expired one under its old key.
             self._session_key = None
-            return {}
+            data = {}
+        self._loaded = copy.deepcopy(data)
         return data
+
+    def save(self, must_create: bool = False) -> None:
+        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]
+        loaded = getattr(self, "_loaded", None)
+        if must_create or loaded is None or not self.server_side or not self.session_key:  # type: ignore[attr-defined]
+            self._stamp_expiry(data)
+            super().save(must_create=must_create)  # type: ignore[misc]
+        else:
+            with self._locked_stored() as stored:
+                if stored is not None and not self.is_past_expiry(stored):
+                    data = merge_changes(base=loaded, mine=data, theirs=stored)
+                    self._session_cache = data
+                # A session that is gone stays gone: Django's save raises UpdateError.
+                self._stamp_expiry(data)
+                super().save(must_create=False)  # type: ignore[misc]
+        self._loaded = copy.deepcopy(data)
+
+    @contextmanager
+    def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
+        """Hold this session's write lock; yield what is stored now (None if gone)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _locked_stored()")
 
     # --- Identity --------------------------------------------------------------------
 

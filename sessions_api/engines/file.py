@@ -1,9 +1,41 @@
 """``SESSION_ENGINE=file``: one file per session under ``SESSION_FILE_PATH``."""
 
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from django.contrib.sessions.backends import file
 
 from sessions_api.engines.base import SessionApiStoreMixin
 
+# Writers lock one of a fixed set of lock files, chosen by the session key, instead of
+# one lock file per session (which would double the files in the directory, the reason
+# Django's file store does not lock at all).
+LOCK_STRIPES = 64
+
 
 class SessionStore(SessionApiStoreMixin, file.SessionStore):
     engine_name = "file"
+
+    @contextmanager
+    def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
+        lock_dir = os.path.join(self.storage_path, ".locks")
+        os.makedirs(lock_dir, exist_ok=True)
+        stripe = int(hashlib.sha256(self.session_key.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
+        with open(os.path.join(lock_dir, f"{stripe}.lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield self._read_stored()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read_stored(self) -> dict[str, Any] | None:
+        try:
+            with open(self._key_to_file(), encoding="ascii") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            return None
+        return self.decode(raw) if raw else {}

@@ -1,0 +1,108 @@
+"""No lost updates: overlapping writes to different keys of one session all survive."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+
+from sessions_api.engines.base import merge_changes
+from tests.conftest import CACHE_ENGINES, need
+from tests.servers import HttpSession, gunicorn, manage, service_env
+from tests.settings import REDIS_AVAILABLE, reachable
+
+
+def test_merge_applies_only_what_this_request_changed():
+    base = {"a": 1, "b": 2, "gone": 0}
+    mine = {"a": 1, "b": 20, "new": 5}  # changed b, added new, deleted gone
+    theirs = {"a": 10, "b": 2, "gone": 0, "other": 7}  # someone changed a, added other
+    assert merge_changes(base=base, mine=mine, theirs=theirs) == {
+        "a": 10,
+        "b": 20,
+        "new": 5,
+        "other": 7,
+    }
+
+
+def test_two_overlapping_stores_keep_both_changes(engine):
+    if engine == "signed_cookies":
+        pytest.skip("Signed cookies live in the browser: the last response wins.")
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    first = store()
+    first["seed"] = 0
+    first.save()
+    key = first.session_key
+    a, b = store(session_key=key), store(session_key=key)
+    a.keys(), b.keys()  # both requests load the same state
+    a["x"] = 1
+    b["y"] = 2
+    del b["seed"]
+    a.save()
+    b.save()
+    final = dict(store(session_key=key).items())
+    assert {k: v for k, v in final.items() if not k.startswith("_")} == {"x": 1, "y": 2}
+
+
+PG_URL = "postgres://postgres@127.0.0.1:5432/sessions_api_concurrency"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("engine_name", "database"),
+    [
+        ("db", "sqlite"),
+        ("db", "postgres"),
+        ("cached_db", "sqlite"),
+        ("cache", "sqlite"),
+        ("file", "sqlite"),
+    ],
+)
+def test_a_thousand_concurrent_puts_to_one_session_lose_nothing(tmp_path, engine_name, database):
+    if engine_name in CACHE_ENGINES:
+        need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+    env = {
+        "SESSION_ENGINE": engine_name,
+        "SESSION_FILE_PATH": str(tmp_path),
+        "CACHE_URL": "redis://127.0.0.1:6379/14",
+        "SESSION_API_MAX_KEYS": "2000",
+    }
+    if database == "postgres":
+        need(reachable("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            c.execute("DROP DATABASE IF EXISTS sessions_api_concurrency")
+            c.execute("CREATE DATABASE sessions_api_concurrency")
+        env["DATABASE_URL"] = PG_URL
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env = service_env(**env)
+    manage("migrate", "--noinput", env=env)
+    with gunicorn(env, workers=2) as base:
+        browser = HttpSession(base)
+        browser.fetch_csrf()
+        assert browser.request("PUT", "/api/v1/session/keys/seed/", {"value": 0})[0] == 201
+        cookies, csrf = dict(browser.cookies), browser.csrf
+
+        def put(index: int) -> int:
+            tab = HttpSession(base)  # another tab of the same browser: same cookies
+            tab.cookies, tab.csrf = dict(cookies), csrf
+            return tab.request("PUT", f"/api/v1/session/keys/k{index:04d}/", {"value": index})[0]
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            statuses = list(pool.map(put, range(1000)))
+        elapsed = time.monotonic() - started
+        status, items, _ = browser.request("GET", "/api/v1/session/keys/")
+    assert statuses.count(201) == 1000, {s: statuses.count(s) for s in set(statuses)}
+    assert status == 200
+    keys = {item["key"] for item in items}
+    present = len(keys - {"seed"})
+    print(
+        f"\n{engine_name} on {database}: 1000 PUTs, 50 in flight, 2 workers: "
+        f"{present} keys present, {1000 / elapsed:.0f} req/s"
+    )
+    assert present == 1000
