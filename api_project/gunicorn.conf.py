@@ -16,6 +16,7 @@ a bad value stops start-up with one line naming it, before any worker is forked.
     GUNICORN_MAX_REQUESTS       0                recycle a worker after N requests; 0 = never
     GUNICORN_MAX_REQUESTS_JITTER 0               random 0..N added per worker
     GUNICORN_LOG_LEVEL          info             debug, info, warning, error, critical
+    GUNICORN_ACCESS_LOG         false            true adds gunicorn's own access log line
     GUNICORN_WORKER_TMP_DIR     /dev/shm if present, else the system temp dir
     FORWARDED_ALLOW_IPS         127.0.0.1        proxies trusted for X-Forwarded-*; * = any
 """
@@ -137,7 +138,9 @@ forwarded_allow_ips = _allowed_ips("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # LOGGING
 # ------------------------------------------------------------------------------
-accesslog = "-"
+# The application logs one line per request itself (api_project.logging, with the
+# request id and user); gunicorn's access log would repeat it, so it is opt-in.
+accesslog = "-" if _raw("GUNICORN_ACCESS_LOG").lower() in {"1", "true", "yes", "on"} else None
 errorlog = "-"
 loglevel = _choice("GUNICORN_LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical"))
 # remote address, time, method, path, protocol, status, bytes sent, duration (ms) and

@@ -55,6 +55,7 @@ try:
     ]
 
     MIDDLEWARE = [
+        "api_project.logging.RequestLogMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
         "api_project.middleware.ApiRequestGuardMiddleware",
@@ -309,13 +310,28 @@ try:
     # LOGGING
     # ------------------------------------------------------------------------------
     LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+    LOG_FORMAT = env.choice("LOG_FORMAT", "plain", ["plain", "json"])
     LOGGING = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "filters": {"request_id": {"()": "api_project.logging.RequestIdFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {"()": "api_project.logging.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": LOG_FORMAT,
+                "filters": ["request_id"],
+            }
+        },
         "root": {"handlers": ["console"], "level": LOG_LEVEL},
-        "loggers": {"django.server": {"level": "WARNING"}},
+        "loggers": {
+            # Our request line covers every response; Django would repeat each 4xx.
+            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "WARNING"},
+        },
     }
 except ConfigError as error:
     fail(str(error))

@@ -13,6 +13,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api_project.config import SESSION_ENGINES
+from tests.servers import LOG_DIR, remember_secret
 from tests.settings import REDIS_AVAILABLE
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -29,17 +30,43 @@ def need(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not reachable.")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep every log record of the run in a file, for the secrets check at the end."""
+    import logging
+
+    from api_project.logging import RequestIdFilter
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(LOG_DIR / "pytest.log", mode="w", encoding="utf-8")
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    logging.getLogger().addHandler(handler)
+
+
 class Client(APIClient):
-    """An APIClient that enforces CSRF like a browser does and sends JSON."""
+    """An APIClient that enforces CSRF like a browser does and sends JSON.
+
+    It notes every session cookie and CSRF token it receives, so the log check at the
+    end of the run can prove none of them was logged.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(enforce_csrf_checks=True, **kwargs)
+
+    def request(self, **kwargs: Any):
+        response = super().request(**kwargs)
+        for morsel in response.cookies.values():
+            remember_secret(morsel.value)
+        return response
 
     def csrf(self) -> str:
         """Fetch a CSRF token and send it on every later request."""
         response = self.get("/api/v1/auth/csrf/")
         assert response.status_code == 200, response.content
         token = response.json()["csrf_token"]
+        remember_secret(token)
         self.credentials(HTTP_X_CSRFTOKEN=token)
         return token
 

@@ -21,6 +21,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Every log of the test run lands here, and tests/test_zz_logs.py greps it for secrets.
+LOG_DIR = ROOT / "test-artifacts" / "logs"
+# Session keys, CSRF tokens and passwords the test clients saw: none may be logged.
+SEEN_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    if value and len(value) >= 8:
+        SEEN_SECRETS.add(value)
 
 
 def free_port() -> int:
@@ -58,9 +67,14 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 @contextmanager
 def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) -> Iterator[str]:
-    """Run gunicorn with ``workers`` sync workers; yield its base URL."""
+    """Run gunicorn with ``workers`` sync workers; yield its base URL.
+
+    Its output goes to ``log`` or else to a file in ``LOG_DIR``.
+    """
     port = free_port()
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = log or LOG_DIR / f"gunicorn-{port}-{time.time_ns()}.log"
+    out = open(log, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -96,8 +110,7 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) 
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-        if log:
-            out.close()  # type: ignore[union-attr]
+        out.close()
 
 
 class HttpSession:
@@ -125,6 +138,7 @@ class HttpSession:
                 jar = http.cookies.SimpleCookie()
                 jar.load(header)
                 for name, morsel in jar.items():
+                    remember_secret(morsel.value)
                     if morsel.value:
                         self.cookies[name] = morsel.value
                     else:
@@ -142,4 +156,5 @@ class HttpSession:
         status, body, _ = self.request("GET", "/api/v1/auth/csrf/")
         assert status == 200, body
         self.csrf = body["csrf_token"]
+        remember_secret(self.csrf)
         return self.csrf

@@ -37,10 +37,20 @@ def test_other_origins_get_no_cors_headers():
 def test_unsafe_call_from_a_trusted_origin_passes_csrf_and_others_do_not():
     client = Client()
     token = client.csrf()
-    ok = client.send("PUT", "/api/v1/session/keys/a/", {"value": 1},
-                     HTTP_ORIGIN="https://app.example.com", HTTP_X_CSRFTOKEN=token)
+    ok = client.send(
+        "PUT",
+        "/api/v1/session/keys/a/",
+        {"value": 1},
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert ok.status_code == 201, ok.content
-    refused = client.send("PUT", "/api/v1/session/keys/a/", {"value": 2},
-                          HTTP_ORIGIN="https://evil.example.com", HTTP_X_CSRFTOKEN=token)
+    refused = client.send(
+        "PUT",
+        "/api/v1/session/keys/a/",
+        {"value": 2},
+        HTTP_ORIGIN="https://evil.example.com",
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert refused.status_code == 403
     assert refused.json()["code"] == "csrf_failed"

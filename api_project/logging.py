@@ -1,0 +1,100 @@
+"""Request logging: one line per request, a request id, plain or JSON.
+
+``RequestLogMiddleware`` gives every request an id (the caller's ``X-Request-ID`` when
+it is a sane token, else a new one), returns it as a response header, makes it
+available to every log record of the request (and to task records, via
+``current_request_id()``), and logs one line when the response is ready: method, path
+(never the query string), status, duration, request id and user id. Nothing here logs
+cookies, headers or bodies, so no session key, CSRF token or password can reach a log.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+logger = logging.getLogger("api_project.request")
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this thread, if any."""
+    return _request_id.get()
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request fields when a record has them."""
+
+    FIELDS = ("method", "path", "status", "duration_ms", "user_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for field in self.FIELDS:
+            if hasattr(record, field):
+                entry[field] = getattr(record, field)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class RequestLogMiddleware:
+    """Outermost middleware: request id in, one log line and the id header out."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = offered if _VALID_ID.fullmatch(offered) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = _request_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            duration = (time.perf_counter() - started) * 1000
+            user = getattr(request, "_cached_user", None)  # only if the view looked
+            user_id = user.pk if user is not None and user.is_authenticated else None
+            logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(duration, 1),
+                    "user_id": user_id,
+                },
+            )
+            return response
+        finally:
+            _request_id.reset(token)

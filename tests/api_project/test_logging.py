@@ -1,0 +1,48 @@
+"""Request logging: one line per request with an id, plain or JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from api_project.logging import JsonFormatter, RequestIdFilter
+
+
+def request_lines(caplog):
+    return [r for r in caplog.records if r.name == "api_project.request"]
+
+
+def test_each_request_gets_one_line_and_an_id_header(client, caplog):
+    caplog.set_level(logging.INFO, logger="api_project.request")
+    response = client.send("PUT", "/api/v1/session/keys/a/?secret=1", {"value": 1})
+    request_id = response["X-Request-ID"]
+    assert len(request_id) == 32
+    lines = request_lines(caplog)
+    assert len(lines) == 1
+    record = lines[0]
+    assert (record.method, record.path, record.status) == ("PUT", "/api/v1/session/keys/a/", 201)
+    assert record.duration_ms >= 0
+    assert record.request_id == request_id
+    assert "secret" not in record.getMessage()
+
+
+def test_an_offered_request_id_is_kept_and_a_bad_one_replaced(client):
+    assert (
+        client.get("/healthz", HTTP_X_REQUEST_ID="edge-42.abc").get("X-Request-ID") == "edge-42.abc"
+    )
+    replaced = client.get("/healthz", HTTP_X_REQUEST_ID="bad id\n" * 3)["X-Request-ID"]
+    assert replaced != "bad id\n" * 3 and len(replaced) == 32
+
+
+@pytest.mark.django_db
+def test_json_format_is_one_object_per_line_with_the_request_fields():
+    record = logging.LogRecord(
+        "api_project.request", logging.INFO, __file__, 1, "%s %s", ("GET", "/x"), None
+    )
+    record.method, record.path, record.status, record.duration_ms = "GET", "/x", 200, 1.5
+    RequestIdFilter().filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "GET /x" and entry["status"] == 200
+    assert entry["request_id"] == "-" and entry["level"] == "INFO"
