@@ -1,0 +1,80 @@
+"""Dependencies taken away mid-run: the API answers 503 problem+json, never 500,
+and nothing stored is lost once they come back."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import need
+from tests.servers import HttpSession, TcpProxy, gunicorn, manage, service_env
+from tests.settings import REDIS_AVAILABLE, reachable
+
+pytestmark = pytest.mark.integration
+
+
+def assert_unavailable(status: int, body, headers) -> None:
+    assert status == 503, (status, body)
+    assert headers["Content-Type"] == "application/problem+json"
+    assert body["code"] == "unavailable"
+
+
+def exercise_outage(base: str, proxy: TcpProxy, failing_check: str) -> None:
+    browser = HttpSession(base)
+    browser.fetch_csrf()
+    assert browser.request("PUT", "/api/v1/session/keys/kept/", {"value": [1, 2]})[0] == 201
+
+    proxy.cut()
+    for method, path, body in [
+        ("GET", "/api/v1/session/keys/", None),
+        ("GET", "/api/v1/session/", None),
+        ("PUT", "/api/v1/session/keys/new/", {"value": 1}),
+        ("DELETE", "/api/v1/session/keys/kept/", None),
+    ]:
+        status, payload, headers = browser.request(method, path, body)
+        assert_unavailable(status, payload, headers)
+    status, payload, headers = browser.request("GET", "/readyz")
+    assert_unavailable(status, payload, headers)
+    assert payload["checks"][failing_check]["ok"] is False
+    assert browser.request("GET", "/healthz")[0] == 200
+
+    proxy.restore()
+    status, items, _ = browser.request("GET", "/api/v1/session/keys/")
+    assert status == 200
+    assert items == [{"key": "kept", "value": [1, 2]}]
+    assert browser.request("GET", "/readyz")[0] == 200
+
+
+def test_database_cut_answers_503_and_loses_nothing(tmp_path):
+    need(reachable("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS sessions_api_faults")
+        c.execute("CREATE DATABASE sessions_api_faults")
+    proxy = TcpProxy(5432)
+    try:
+        env = service_env(
+            SESSION_ENGINE="db",
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:{proxy.port}/sessions_api_faults",
+        )
+        manage("migrate", "--noinput", env=env)
+        with gunicorn(env, workers=2) as base:
+            exercise_outage(base, proxy, "database")
+    finally:
+        proxy.cut()
+
+
+def test_redis_cut_under_the_cache_engine_answers_503(tmp_path):
+    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+    proxy = TcpProxy(6379)
+    try:
+        env = service_env(
+            SESSION_ENGINE="cache",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            CACHE_URL=f"redis://127.0.0.1:{proxy.port}/13",
+        )
+        manage("migrate", "--noinput", env=env)
+        with gunicorn(env, workers=2) as base:
+            exercise_outage(base, proxy, "cache")
+    finally:
+        proxy.cut()
