@@ -6,6 +6,7 @@ start it here instead of going through Django's in-process test client.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.cookies
 import json
@@ -192,19 +193,16 @@ class TcpProxy:
         """Refuse new connections and reset every open one."""
         with self._lock:
             if self._listener is not None:
-                try:  # wakes the thread blocked in accept(); close() alone would not
+                # shutdown() wakes the thread blocked in accept(); close() alone would not.
+                with contextlib.suppress(OSError):
                     self._listener.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:
                 # shutdown() wakes the pump threads blocked in recv(); close() alone
                 # would leave the connection open until they return.
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
             self._sockets.clear()
 
@@ -236,7 +234,5 @@ class TcpProxy:
             pass
         finally:
             for sock in (source, target):
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
