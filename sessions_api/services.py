@@ -195,6 +195,7 @@ __all__ = [
     "session_key_validate",
     "session_keys_clear",
     "session_owner_token_ensure",
+    "sessions_clear_expired",
     "user_login",
     "user_logout",
     "user_password_change",
@@ -272,3 +273,23 @@ def user_sessions_revoke_others(*, request: HttpRequest, user: Any) -> int:
     from sessions_api.registry import user_sessions_revoke_all
 
     return user_sessions_revoke_all(user=user, except_hash=request.session.key_hash())
+
+
+# --- Housekeeping --------------------------------------------------------------------
+
+
+def sessions_clear_expired() -> int:
+    """Delete expired sessions from the store and their rows from the registry.
+
+    The store part is Django's ``clearsessions`` (a no-op for ``cache``, whose entries
+    expire on their own, and for ``signed_cookies``); the registry rows of logins past
+    their expiry go with them. Returns how many registry rows were removed.
+    """
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from sessions_api.models import UserSession
+
+    call_command("clearsessions", verbosity=0)
+    deleted, _ = UserSession.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

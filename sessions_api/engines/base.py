@@ -93,8 +93,10 @@ class SessionApiStoreMixin:
     def load(self) -> dict[str, Any]:
         data = super().load()  # type: ignore[misc]
         if self.is_past_expiry(data):
-            # Forget the key as well: the next write starts a new session rather than
-            # reviving the expired one under its old key.
+            # Delete it (Django's file store keeps a file whose integer expiry has
+            # passed, and its clear_expired() relies on load() deleting), and forget
+            # the key: the next write starts a new session instead of reviving this one.
+            self.delete()  # type: ignore[attr-defined]
             self._session_key = None
             data = {}
         self._loaded = copy.deepcopy(data)
