@@ -14,9 +14,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api_project.errors import problem_body, problem_response
+from api_project.views import ApiView
 
 # Engines whose sessions live in the cache: readiness must include it for them.
 CACHE_ENGINES = {"cache", "cached_db"}
@@ -52,7 +52,7 @@ def _timed(check: Callable[[], None]) -> dict[str, Any]:
     return result
 
 
-class ProbeView(APIView):
+class ProbeView(ApiView):
     """Probes answer anyone and touch no session or CSRF machinery."""
 
     authentication_classes: list[Any] = []

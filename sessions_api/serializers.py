@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,7 +20,15 @@ POLICIES = ["default", "seconds", "datetime", "browser_close"]
 # --- Fields ------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.STR)
+KEY_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 128,
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+}
+
+
+@extend_schema_field(KEY_NAME_SCHEMA)
 class KeyNameField(serializers.Field):
     """A key name as sent, untrimmed; the name rules are the service's to apply.
 

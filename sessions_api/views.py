@@ -10,17 +10,18 @@ from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api_project.errors import InvalidCredentials
 from api_project.schema import problems
+from api_project.views import ApiView, ApiViewSet
 from sessions_api import selectors, services
 from sessions_api.serializers import (
+    KEY_NAME_SCHEMA,
     CsrfTokenSerializer,
     ExpirySerializer,
     ExpiryUpdateSerializer,
@@ -38,7 +39,11 @@ from sessions_api.serializers import (
 from sessions_api.throttling import LoginAddressThrottle, LoginUsernameThrottle, RegisterThrottle
 
 KEY_PARAMETER = OpenApiParameter(
-    "key", str, OpenApiParameter.PATH, description="The key name (URL-encoded)."
+    "key",
+    KEY_NAME_SCHEMA,
+    OpenApiParameter.PATH,
+    description="The key name (URL-encoded). Other names are `400 invalid_key`, and "
+    "names starting with `_` are `400 reserved_key`.",
 )
 
 
@@ -47,7 +52,7 @@ def _session_response(request: Request, status_code: int = status.HTTP_200_OK) -
     return Response(SessionSerializer(data).data, status=status_code)
 
 
-class SessionView(APIView):
+class SessionView(ApiView):
     """The caller's own session."""
 
     @extend_schema(
@@ -75,7 +80,7 @@ class SessionView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SessionCycleView(APIView):
+class SessionCycleView(ApiView):
     """Rotate the session key."""
 
     @extend_schema(
@@ -92,8 +97,8 @@ class SessionCycleView(APIView):
         return _session_response(request)
 
 
-@extend_schema(tags=["keys"], parameters=[KEY_PARAMETER])
-class SessionKeyViewSet(viewsets.ViewSet):
+@extend_schema(tags=["keys"])
+class SessionKeyViewSet(ApiViewSet):
     """The client keys of the caller's session (keys starting with ``_`` are Django's)."""
 
     lookup_field = "key"
@@ -103,7 +108,6 @@ class SessionKeyViewSet(viewsets.ViewSet):
         operation_id="session_keys_list",
         summary="List my keys",
         description="Every client key with its value, sorted by key in code-point order.",
-        parameters=[],
         responses={200: KeyValueSerializer(many=True), **problems(503)},
     )
     def list(self, request: Request) -> Response:
@@ -118,7 +122,6 @@ class SessionKeyViewSet(viewsets.ViewSet):
         "value (`invalid`, `value_too_large`), existence (`key_exists`), then the "
         "session limits (`session_too_large`, `too_many_keys`). A refused write changes "
         "nothing.",
-        parameters=[],
         request=KeyCreateSerializer,
         responses={
             201: KeyValueSerializer,
@@ -139,6 +142,7 @@ class SessionKeyViewSet(viewsets.ViewSet):
 
     @extend_schema(
         operation_id="session_keys_retrieve",
+        parameters=[KEY_PARAMETER],
         summary="Read a key",
         responses={200: KeyValueSerializer, **problems(400, 404, 503)},
     )
@@ -148,6 +152,7 @@ class SessionKeyViewSet(viewsets.ViewSet):
 
     @extend_schema(
         operation_id="session_keys_put",
+        parameters=[KEY_PARAMETER],
         summary="Create or replace a key",
         description="`201` when the key was created, `200` when replaced. Same checks "
         "as POST, without `key_exists`.",
@@ -170,6 +175,7 @@ class SessionKeyViewSet(viewsets.ViewSet):
 
     @extend_schema(
         operation_id="session_keys_destroy",
+        parameters=[KEY_PARAMETER],
         summary="Delete a key",
         request=None,
         responses={204: None, **problems(400, 403, 404, 503)},
@@ -182,7 +188,6 @@ class SessionKeyViewSet(viewsets.ViewSet):
         operation_id="session_keys_clear",
         summary="Delete all my keys",
         description="Removes every client key; the login and the expiry stay.",
-        parameters=[],
         request=None,
         responses={204: None, **problems(403, 503)},
     )
@@ -191,7 +196,7 @@ class SessionKeyViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SessionExpiryView(APIView):
+class SessionExpiryView(ApiView):
     """When the caller's session expires: ``set_expiry()`` over HTTP."""
 
     @extend_schema(
@@ -242,7 +247,7 @@ class SessionExpiryView(APIView):
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
-class CsrfTokenView(APIView):
+class CsrfTokenView(ApiView):
     """CSRF bootstrap for SPAs and scripts."""
 
     @extend_schema(
@@ -265,7 +270,7 @@ def _user_response(user: Any, status_code: int = status.HTTP_200_OK) -> Response
     return Response(UserSerializer(selectors.user_detail(user=user)).data, status=status_code)
 
 
-class RegisterView(APIView):
+class RegisterView(ApiView):
     """Create an account; the caller is logged in at once."""
 
     throttle_classes = [RegisterThrottle]
@@ -290,7 +295,7 @@ class RegisterView(APIView):
         return _user_response(user, status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(ApiView):
     """Log in with a username and password."""
 
     throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
@@ -319,7 +324,7 @@ class LoginView(APIView):
         return _user_response(user)
 
 
-class LogoutView(APIView):
+class LogoutView(ApiView):
     @extend_schema(
         operation_id="auth_logout",
         summary="Log out",
@@ -334,7 +339,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
+class MeView(ApiView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -347,7 +352,7 @@ class MeView(APIView):
         return _user_response(request.user)
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(ApiView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -371,7 +376,7 @@ class PasswordChangeView(APIView):
 
 
 @extend_schema(tags=["auth"])
-class UserSessionViewSet(viewsets.ViewSet):
+class UserSessionViewSet(ApiViewSet):
     """My logged-in sessions on every device."""
 
     permission_classes = [IsAuthenticated]

@@ -33,10 +33,13 @@ def _make_sessions(store_class, *, seconds: int) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("engine_name", ["db", "file"])
-def test_clear_expired_leaves_exactly_the_live_sessions(engine_name, tmp_path):
+def test_clear_expired_leaves_exactly_the_live_sessions(engine_name, tmp_path, monkeypatch):
     module = f"sessions_api.engines.{engine_name}"
     with override_settings(SESSION_ENGINE=module, SESSION_FILE_PATH=str(tmp_path)):
         store = import_module(module).SessionStore
+        # Django's file store caches its directory on the class: point it at ours
+        # (monkeypatch puts the class back as it was afterwards).
+        monkeypatch.setattr(store, "_storage_path", str(tmp_path), raising=False)
         _make_sessions(store, seconds=1)
         live = _make_sessions(store, seconds=3600)
         time.sleep(1.1)  # the first thousand are past their expiry now
