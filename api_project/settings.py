@@ -184,6 +184,8 @@ try:
     # ------------------------------------------------------------------------------
     STATIC_URL = "/static/"
     STATIC_ROOT = BASE_DIR / "staticfiles"
+    # The browser console's and the API docs' own files (api_project is not an app).
+    STATICFILES_DIRS = [BASE_DIR / "api_project" / "static"]
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {
@@ -227,8 +229,20 @@ try:
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
-        "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+        "SWAGGER_UI_SETTINGS": {
+            "persistAuthorization": True,
+            "displayRequestDuration": True,
+            # Never send the schema to swagger.io's online validator: the page stays offline.
+            "validatorUrl": None,
+            # Read by api_project/static/api_docs/swagger_csrf.js, which sends the
+            # current CSRF cookie with each "Try it out" (login rotates the token).
+            "csrfCookieName": CSRF_COOKIE_NAME,
+        },
         "ENUM_NAME_OVERRIDES": {},
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "api_project.openapi_hooks.exactly_one_of",
+        ],
         "AUTHENTICATION_WHITELIST": ["sessions_api.authentication.CsrfSessionAuthentication"],
     }
 
@@ -268,12 +282,12 @@ try:
         )
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
     # Seconds for one connection attempt. The web side tries once and answers 503 (see
-    # tasks_api.services): the contract wants a fast broker_unavailable, not a hang.
+    # tasks_api.broker): the contract wants a fast broker_unavailable, not a hang.
     CELERY_BROKER_CONNECTION_TIMEOUT = env.int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1)
     if CELERY_BROKER_URL.startswith("filesystem://"):
         # The embedded broker of `make run` (no RabbitMQ on this machine): kombu's
         # filesystem transport, one folder shared by the web, worker and beat processes.
-        _broker_dir = BASE_DIR / ".run" / "broker"
+        _broker_dir = Path(env.str("CELERY_FILESYSTEM_BROKER_DIR") or BASE_DIR / ".run" / "broker")
         for _folder in ("queue", "processed", "control"):
             (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
         CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,19 +1,22 @@
-"""URL configuration: the API under /api/v1/, docs, probes and the admin."""
+"""URL configuration: the API under /api/v1/, docs, probes, the admin and the console."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from api_project.console import console_view
 from api_project.health import HealthzView, ReadyzView
 
 urlpatterns = [
     path("api/v1/", include("sessions_api.urls")),
+    path("api/v1/", include("tasks_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
     path("admin/", admin.site.urls),
+    path("", console_view, name="console"),
 ]
 
 handler400 = "api_project.errors.bad_request"

@@ -40,3 +40,25 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Whitenoise warns about a missing STATIC_ROOT; the tests serve static files from finders.
 STATIC_ROOT = tempfile.mkdtemp(prefix="sessions-api-static-")
+
+# TASKS (tests/tasks_api): a real Celery worker runs in a subprocess, so the test
+# database must be one it can open: a file for SQLite (one per test run), and the
+# worker is pointed at it through TESTS_WORKER_DATABASE_NAME. Each run publishes to
+# its own queue, so it never consumes another run's (or a dev worker's) messages.
+import uuid  # noqa: E402
+
+from kombu import Queue  # noqa: E402
+
+RABBITMQ_AVAILABLE = reachable("127.0.0.1", 5672)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"sessions-api-test-{os.getpid()}.sqlite3")
+    }
+if os.environ.get("TESTS_WORKER_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["TESTS_WORKER_DATABASE_NAME"]  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
+    "TESTS_CELERY_QUEUE", f"tests-{uuid.uuid4().hex[:12]}"
+)
+# The run deletes its queue at the end; should it die first, RabbitMQ drops the queue
+# after an hour unused.
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE, queue_arguments={"x-expires": 3600000})]

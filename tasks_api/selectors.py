@@ -1,0 +1,181 @@
+"""Reads of tasks, shaped for the API (no writes here).
+
+A task's status comes from two places: django-celery-results' ``TaskResult`` (what the
+worker reported) and our ``TaskRecord`` (that it exists, whose it is, whether it was
+cancelled before it started). ``with_status`` combines them in SQL, so that lists can
+be filtered by status and every reader agrees:
+
+* cancelled before a worker claimed it: ``REVOKED`` (it never runs, see
+  ``RegisteredTask.before_start``);
+* otherwise what the worker last reported, or ``PENDING`` while it has reported nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.urls import reverse
+from rest_framework.exceptions import NotFound
+
+from sessions_api.selectors import session_owner_token
+from tasks_api.models import TaskRecord
+from tasks_api.registry import FINAL_STATES, PROGRESS, args_json_schema, task_types
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns tasks: a user, or an anonymous session's owner token."""
+
+    user_id: int | None = None
+    token: str | None = None
+
+    @property
+    def filter(self) -> Q:
+        if self.user_id is not None:
+            return Q(owner_user_id=self.user_id)
+        return Q(owner_user__isnull=True, owner_token=self.token)
+
+    @property
+    def ident(self) -> str:
+        """A stable name for rate limiting."""
+        return f"user:{self.user_id}" if self.user_id is not None else f"session:{self.token}"
+
+
+def task_owner(*, user: AbstractBaseUser | AnonymousUser, session: SessionBase) -> Owner | None:
+    """The caller as a task owner, or None for an anonymous caller who has no tasks yet."""
+    if user.is_authenticated:
+        return Owner(user_id=user.pk)
+    token = session_owner_token(session=session)
+    return Owner(token=token) if token else None
+
+
+def with_status(queryset: QuerySet[TaskRecord]) -> QuerySet[TaskRecord]:
+    """Annotate ``status`` (see the module docstring) and join the Celery result."""
+    return queryset.select_related("celery_result").annotate(
+        status=Case(
+            When(
+                cancel_requested_at__isnull=False,
+                started_at__isnull=True,
+                then=Value("REVOKED"),
+            ),
+            When(celery_result__status__isnull=False, then=F("celery_result__status")),
+            default=Value("PENDING"),
+            output_field=CharField(),
+        )
+    )
+
+
+def tasks_list(
+    *, owner: Owner | None, status: str | None = None, name: str | None = None
+) -> QuerySet[TaskRecord]:
+    """The owner's tasks, newest first, optionally filtered by status and name."""
+    if owner is None:
+        return TaskRecord.objects.none()
+    queryset = with_status(TaskRecord.objects.filter(owner.filter))
+    if status:
+        queryset = queryset.filter(status=status)
+    if name:
+        queryset = queryset.filter(name=name)
+    return queryset.order_by("-created_at", "-id")
+
+
+def task_get(*, owner: Owner | None, task_id: str | uuid.UUID) -> TaskRecord:
+    """One of the owner's tasks; ``404`` for a malformed, unknown or someone else's id."""
+    try:
+        pk = task_id if isinstance(task_id, uuid.UUID) else uuid.UUID(str(task_id))
+    except ValueError:
+        raise NotFound("There is no task with this id.") from None
+    if owner is None:
+        raise NotFound("There is no task with this id.")
+    record = with_status(TaskRecord.objects.filter(owner.filter, pk=pk)).first()
+    if record is None:
+        # Deliberately the same answer as a malformed id: another owner's task exists
+        # for nobody else.
+        raise NotFound("There is no task with this id.")
+    return record
+
+
+def task_cancel_requested(*, task_id: str) -> bool:
+    """For the worker: stop? True when cancel was asked, or the record is gone."""
+    return not TaskRecord.objects.filter(pk=task_id, cancel_requested_at__isnull=True).exists()
+
+
+def _decode(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _error(payload: Any) -> dict[str, str]:
+    """Celery's JSON form of an exception, without the traceback."""
+    if not isinstance(payload, dict):
+        return {"type": "Error", "message": "" if payload is None else str(payload)}
+    message = payload.get("exc_message", "")
+    if isinstance(message, (list, tuple)):
+        message = message[0] if len(message) == 1 else " ".join(str(part) for part in message)
+    return {"type": str(payload.get("exc_type") or "Error"), "message": str(message)}
+
+
+def _progress(payload: Any) -> dict[str, Any] | None:
+    if not isinstance(payload, dict) or not {"current", "total"} <= payload.keys():
+        return None
+    return {
+        "current": payload["current"],
+        "total": payload["total"],
+        "percent": payload.get("percent"),
+        "message": payload.get("message"),
+    }
+
+
+def task_detail(*, record: TaskRecord) -> dict[str, Any]:
+    """The task object of API.md for a record from ``with_status``."""
+    status: str = record.status  # type: ignore[attr-defined]
+    result_row = record.celery_result if record.celery_result_id else None
+    payload = _decode(result_row.result) if result_row is not None else None
+    if status == "REVOKED" and record.started_at is None and record.cancel_requested_at:
+        finished_at = record.cancel_requested_at
+    elif status in FINAL_STATES and result_row is not None:
+        finished_at = result_row.date_done
+    else:
+        finished_at = None
+    return {
+        "id": record.pk,
+        "name": record.name,
+        "status": status,
+        "args": record.args,
+        "progress": _progress(payload) if status == PROGRESS else None,
+        "result": payload if status == "SUCCESS" else None,
+        "error": _error(payload) if status == "FAILURE" else None,
+        "created_at": record.created_at,
+        "started_at": record.started_at,
+        "finished_at": finished_at,
+        "url": reverse("task-detail", kwargs={"id": record.pk}),
+    }
+
+
+def task_refresh(*, record: TaskRecord) -> TaskRecord:
+    """The record again, with its status (after a service changed it)."""
+    return with_status(TaskRecord.objects.filter(pk=record.pk)).get()
+
+
+def task_types_list() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": item.name,
+            "description": item.description,
+            "args": copy.deepcopy(args_json_schema(item.args)),
+            "requires": item.requires,
+        }
+        for item in task_types()
+    ]

@@ -1,0 +1,32 @@
+"""Rate limit on enqueuing tasks, per owner."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from tasks_api.selectors import task_owner
+
+
+class TaskEnqueueThrottle(SimpleRateThrottle):
+    """``TASKS_ENQUEUE_RATE`` enqueues per owner: the user, or the anonymous session.
+
+    An anonymous caller without a session yet (or one dropping its cookies) counts
+    against its client address instead, so starting fresh sessions does not escape
+    the limit. The counts live in the configured cache (shared only when that cache is).
+    """
+
+    scope = "tasks_enqueue"
+
+    def get_rate(self) -> str:
+        # Read at request time, so an overridden setting applies (tests, reloads).
+        return settings.TASKS_ENQUEUE_RATE
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        owner = task_owner(user=request.user, session=request.session)
+        ident = owner.ident if owner is not None else f"address:{self.get_ident(request)}"
+        digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": digest}

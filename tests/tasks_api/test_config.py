@@ -1,0 +1,102 @@
+"""The Celery configuration in effect, read back from the app (a misspelt setting is
+silently ignored by Celery, so each reliability setting is asserted here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery.schedules import crontab
+from django.conf import settings
+
+from api_project.celery import app
+from api_project.health import READINESS_CHECKS
+from tasks_api import broker
+from tasks_api.registry import REGISTRY
+from tests.tasks_api.conftest import setting_in_fresh_process
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_messages_are_acknowledged_after_the_task_ran():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is True
+
+
+def test_each_worker_process_prefetches_one_message():
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_publishes_wait_for_publisher_confirms():
+    assert app.conf.broker_transport_options["confirm_publish"] is True
+
+
+def test_tasks_have_soft_and_hard_time_limits_above_the_longest_type():
+    soft, hard = app.conf.task_soft_time_limit, app.conf.task_time_limit
+    assert soft is not None and hard is not None
+    assert 600 < soft < hard  # demo.sleep may sleep 600 s
+
+
+def test_started_is_tracked_and_startup_retries_the_broker():
+    assert app.conf.task_track_started is True
+    assert app.conf.broker_connection_retry_on_startup is True
+
+
+def test_results_go_to_the_database_with_extended_fields():
+    assert app.conf.result_backend == "django-db"
+    assert app.conf.result_extended is True
+    assert type(app.backend).__module__.startswith("django_celery_results")
+    # Records and results are pruned together (tasks_prune), not by Celery alone.
+    assert app.conf.result_expires is None
+
+
+def test_json_is_the_only_serializer():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.result_serializer == "json"
+    assert list(app.conf.accept_content) == ["json"]
+    assert list(app.conf.result_accept_content) == ["json"]
+
+
+def test_web_side_broker_waits_are_bounded_below_the_5_second_contract():
+    # One connection attempt plus one publish confirm, each bounded: 503 within 5 s.
+    assert app.conf.broker_connection_timeout + settings.TASKS_PUBLISH_TIMEOUT < 5
+
+
+def test_beat_clears_expired_sessions_daily_without_django_celery_beat():
+    entry = app.conf.beat_schedule["sessions.clear_expired"]
+    assert isinstance(entry["schedule"], crontab)
+    assert entry["schedule"].hour == {3}
+    assert entry["task"] in app.tasks
+    assert "django_celery_beat" not in settings.INSTALLED_APPS
+    assert app.conf.beat_schedule["tasks.prune"]["task"] in app.tasks
+
+
+def test_every_registered_type_is_a_celery_task_of_the_same_name():
+    assert set(REGISTRY) <= set(app.tasks)
+    assert set(REGISTRY) == {
+        "demo.add",
+        "demo.sleep",
+        "demo.fail",
+        "text.stats",
+        "mail.send",
+        "sessions.clear_expired",
+    }
+
+
+def test_readiness_includes_the_broker():
+    assert READINESS_CHECKS["broker"] is broker.check
+
+
+def test_filesystem_broker_gets_its_folders_under_run():
+    """The embedded broker of `make run`: kombu's filesystem transport under .run/."""
+    options = setting_in_fresh_process(
+        "CELERY_BROKER_TRANSPORT_OPTIONS",
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_FILESYSTEM_BROKER_DIR="",  # the default folder
+    )
+    broker_dir = BASE_DIR / ".run" / "broker"
+    assert options["data_folder_in"] == options["data_folder_out"] == str(broker_dir / "queue")
+    assert options["control_folder"] == str(broker_dir / "control")  # revoke broadcasts
+    for key in ("data_folder_in", "processed_folder", "control_folder"):
+        assert Path(options[key]).is_dir()
+    assert "confirm_publish" not in options

@@ -1,0 +1,63 @@
+"""A worker SIGKILLed mid-task loses nothing: the unacknowledged message comes back
+(late acks) and the task still reaches SUCCESS (integration: real RabbitMQ, real
+worker processes)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.tasks_api.conftest import FINAL, enqueue, wait_for
+
+pytestmark = pytest.mark.integration
+
+KILLS = 5
+
+
+def test_worker_killed_mid_task_five_times_loses_no_task(api, worker_factory):
+    # Five tasks, each killed once while it runs. A killed task's message returns to
+    # the head of the queue, so after each restart the worker first finishes the one
+    # it lost, then starts the next, which is killed in turn.
+    ids = []
+    for _ in range(KILLS):
+        response = enqueue(api, "demo.sleep", {"seconds": 1.5, "steps": 15})
+        assert response.status_code == 202, response.content
+        ids.append(response.json()["id"])
+
+    interrupted: list[tuple[str, dict]] = []
+    worker = worker_factory(concurrency=1)
+    for _ in range(KILLS):
+        worker.start()
+        killed = {task_id for task_id, _ in interrupted}
+        running = _wait_for_a_running_task(api, [i for i in ids if i not in killed])
+        worker.kill()  # the worker and its pool, by SIGKILL, mid-task
+        interrupted.append((running["id"], running["progress"]))
+
+    worker = worker_factory(concurrency=2)
+    worker.start()
+    finals = {task_id: wait_for(api, task_id, timeout=60) for task_id in ids}
+    statuses = [task["status"] for task in finals.values()]
+    print(
+        f"\nSIGKILL mid-task: {len(interrupted)} kills "
+        f"({len({task_id for task_id, _ in interrupted})} distinct tasks interrupted), "
+        f"{sum(s == 'SUCCESS' for s in statuses)}/{len(ids)} tasks reached SUCCESS; "
+        "progress when killed: " + ", ".join(f"{p['current']}/{p['total']}" for _, p in interrupted)
+    )
+    assert len(interrupted) == KILLS
+    assert {task_id for task_id, _ in interrupted} == set(ids)
+    assert statuses == ["SUCCESS"] * KILLS
+    assert all(task["result"] == {"slept": 1.5} for task in finals.values())
+
+
+def _wait_for_a_running_task(api, ids, timeout=30.0):
+    """The first task seen in PROGRESS, past its first step."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for task_id in ids:
+            task = api.get(f"/api/v1/tasks/{task_id}/").json()
+            assert task["status"] not in FINAL, task  # none ran before its turn
+            if task["status"] == "PROGRESS" and task["progress"]["current"] >= 2:
+                return task
+        time.sleep(0.05)
+    raise AssertionError("no task started running")
