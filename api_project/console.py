@@ -1,0 +1,33 @@
+"""The browser console at ``/``: a small single-page app over the public API.
+
+Django renders the first paint (who is signed in, the settings the page needs, links to
+the docs); ``static/console/console.js`` does the rest through the documented
+endpoints only. The page is not part of the API, so it is not in the OpenAPI schema
+(drf-spectacular only describes DRF views).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+
+def _csrf_header_name() -> str:
+    """``CSRF_HEADER_NAME`` as an HTTP header (``HTTP_X_CSRFTOKEN`` -> ``X-CSRFTOKEN``)."""
+    name = settings.CSRF_HEADER_NAME
+    return name.removeprefix("HTTP_").replace("_", "-")
+
+
+@require_safe
+@ensure_csrf_cookie  # the first unsafe call needs the csrftoken cookie already set
+def console_view(request: HttpRequest) -> HttpResponse:
+    config = {
+        "csrfCookieName": settings.CSRF_COOKIE_NAME,
+        "csrfHeaderName": _csrf_header_name(),
+        "allowRegistration": settings.ALLOW_REGISTRATION,
+        "maxExpirySeconds": settings.SESSION_API_MAX_EXPIRY_SECONDS,
+    }
+    return render(request, "console.html", {"console_config": config})
