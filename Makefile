@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/sessions_api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test test-sqlite test-postgres lint schema check-schema bench clean
+.PHONY: install run test test-sqlite test-postgres lint schema check-schema fuzz bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ run: install .secret_key
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	exec honcho start --procfile Procfile
 
-## test: the whole suite on SQLite, then again on PostgreSQL
+## test: the whole suite on SQLite, then again on PostgreSQL (the browser tests run
+## once: they start their own server on SQLite either way)
 test: install test-sqlite test-postgres
 
 test-sqlite: install
@@ -40,7 +41,7 @@ test-sqlite: install
 
 test-postgres: install
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
-	  DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest; \
+	  DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest --ignore=tests/browser; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432, and CI=true requires it." >&2; exit 1; \
 	else \
@@ -58,6 +59,10 @@ schema: install
 ## check-schema: fail when openapi/schema.yaml differs from what the code generates
 check-schema: install
 	$(VENV)/bin/pytest -q tests/test_schema.py -k committed
+
+## fuzz: the schemathesis run of the test suite with 20 times the examples (a few minutes)
+fuzz: install
+	FUZZ_EXAMPLES=500 $(VENV)/bin/pytest -q -s tests/test_fuzz.py
 
 bench: install
 	$(PY) bench/run.py

@@ -45,6 +45,12 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger().addHandler(handler)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The log check reads every log the run wrote, so it must run after all else."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_logs.py"))
+
+
 class Client(APIClient):
     """An APIClient that enforces CSRF like a browser does and sends JSON.
 
