@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/sessions_api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test test-sqlite test-postgres lint schema check-schema fuzz bench clean
+.PHONY: install run test test-sqlite test-postgres lint schema check-schema fuzz soak bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,8 @@ run: install .secret_key
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	exec honcho start --procfile Procfile
 
-## test: the whole suite on SQLite, then again on PostgreSQL (the browser tests run
-## once: they start their own server on SQLite either way)
+## test: the whole suite on SQLite, then again on PostgreSQL (tests that start their
+## own servers and databases -- browser, fuzzing, faults, scale-out -- run once)
 test: install test-sqlite test-postgres
 
 test-sqlite: install
@@ -41,7 +41,7 @@ test-sqlite: install
 
 test-postgres: install
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
-	  DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest --ignore=tests/browser; \
+	  DATABASE_URL=$(PG_TEST_URL) WORKER_KILLS=5 $(VENV)/bin/pytest --ignore=tests/browser -m "not standalone"; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432, and CI=true requires it." >&2; exit 1; \
 	else \
@@ -63,6 +63,10 @@ check-schema: install
 ## fuzz: the schemathesis run of the test suite with 20 times the examples (a few minutes)
 fuzz: install
 	FUZZ_EXAMPLES=500 $(VENV)/bin/pytest -q -s tests/test_fuzz.py
+
+## soak: 50 clients for 5 minutes on PostgreSQL, Redis and RabbitMQ (not part of test)
+soak: install
+	$(PY) bench/soak.py --seconds 300
 
 bench: install
 	$(PY) bench/run.py

@@ -19,7 +19,7 @@ from tests.conftest import need
 from tests.servers import ROOT, HttpSession, gunicorn, manage, service_env
 from tests.settings import reachable
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 ARTIFACTS = ROOT / "test-artifacts"

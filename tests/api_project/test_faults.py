@@ -9,7 +9,7 @@ from tests.conftest import need
 from tests.servers import HttpSession, TcpProxy, gunicorn, manage, service_env
 from tests.settings import REDIS_AVAILABLE, reachable
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 
 def assert_unavailable(status: int, body, headers) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.servers import HttpSession, gunicorn, manage, service_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 
 def test_two_workers_writing_sessions_never_hit_database_is_locked(tmp_path):

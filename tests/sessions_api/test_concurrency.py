@@ -50,6 +50,7 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/sessions_api_concurrency"
 
 
 @pytest.mark.integration
+@pytest.mark.standalone
 @pytest.mark.parametrize(
     ("engine_name", "database"),
     [

@@ -1,0 +1,140 @@
+"""Scale-out: two gunicorn instances and two Celery workers sharing PostgreSQL, Redis
+and RabbitMQ, as behind a load balancer. Whatever one instance does, the other sees."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+
+import pytest
+
+from tests.conftest import need
+from tests.servers import (
+    HttpSession,
+    celery_worker,
+    fresh_postgres_database,
+    gunicorn,
+    manage,
+    service_env,
+)
+from tests.settings import REDIS_AVAILABLE, reachable
+
+pytestmark = [pytest.mark.integration, pytest.mark.standalone]
+
+DATABASE = "sessions_api_scale_out"
+
+
+@pytest.fixture(scope="module")
+def cluster_env():
+    need(reachable("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
+    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+    need(reachable("127.0.0.1", 5672), "RabbitMQ at 127.0.0.1:5672")
+    queue = f"scale-out-{uuid.uuid4().hex[:10]}"
+    env = service_env(
+        DATABASE_URL=fresh_postgres_database(DATABASE),
+        CACHE_URL="redis://127.0.0.1:6379/12",
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+    )
+    manage("migrate", "--noinput", env=env)
+    with celery_worker(env, queue=queue, name="w1"), celery_worker(env, queue=queue, name="w2"):
+        yield env
+    from api_project.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_delete(queue)
+        connection.default_channel.exchange_delete(queue)
+
+
+def on(base: str, browser: HttpSession) -> HttpSession:
+    """The same browser (cookies, CSRF token) talking to another instance."""
+    other = HttpSession(base)
+    other.cookies, other.csrf = browser.cookies, browser.csrf
+    return other
+
+
+def wait_for(browser: HttpSession, task_id: str, final: set[str], seconds: float = 30) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        status, task, _ = browser.request("GET", f"/api/v1/tasks/{task_id}/")
+        assert status == 200, task
+        if task["status"] in final or time.monotonic() > deadline:
+            return task
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("engine", ["db", "cache", "cached_db"])
+def test_two_instances_and_two_workers_act_as_one_service(cluster_env, engine):
+    env = {**cluster_env, "SESSION_ENGINE": engine}
+    with gunicorn(env, workers=2) as a_base, gunicorn(env, workers=2) as b_base:
+        a = HttpSession(a_base)
+        a.fetch_csrf()
+        b = on(b_base, a)
+
+        # Keys: set on A, read, change and delete on B.
+        assert a.request("PUT", "/api/v1/session/keys/cart/", {"value": [1]})[0] == 201
+        assert b.request("GET", "/api/v1/session/keys/cart/")[1] == {"key": "cart", "value": [1]}
+        assert b.request("PUT", "/api/v1/session/keys/cart/", {"value": [1, 2]})[0] == 200
+        assert a.request("GET", "/api/v1/session/keys/cart/")[1]["value"] == [1, 2]
+        assert b.request("DELETE", "/api/v1/session/keys/cart/")[0] == 204
+        assert a.request("GET", "/api/v1/session/keys/cart/")[0] == 404
+
+        # Login on A is valid on B; logout on B ends it on A.
+        user = f"scale{uuid.uuid4().hex[:8]}"
+        password = "scale out passphrase 31"
+        status, _, _ = a.request(
+            "POST", "/api/v1/auth/register/", {"username": user, "password": password}
+        )
+        assert status == 201
+        a.csrf = a.cookies["csrftoken"]
+        b = on(b_base, a)
+        assert b.request("GET", "/api/v1/auth/me/")[1]["username"] == user
+        old_cookie = dict(a.cookies)
+        assert b.request("POST", "/api/v1/auth/logout/")[0] == 204
+        replay = HttpSession(a_base)
+        replay.cookies = old_cookie
+        assert replay.request("GET", "/api/v1/auth/me/")[0] == 403
+
+        # Tasks: enqueue on A, poll on B, cancel on B; either worker runs them.
+        anon = HttpSession(a_base)
+        anon.fetch_csrf()
+        ids = []
+        for n in range(8):
+            status, task, _ = anon.request(
+                "POST", "/api/v1/tasks/", {"name": "demo.add", "args": {"a": n, "b": 1}}
+            )
+            assert status == 202, task
+            ids.append(task["id"])
+        anon_b = on(b_base, anon)
+        results = [wait_for(anon_b, task_id, {"SUCCESS", "FAILURE"}) for task_id in ids]
+        assert [r["status"] for r in results] == ["SUCCESS"] * 8
+        assert [r["result"] for r in results] == [n + 1 for n in range(8)]
+
+        status, sleeper, _ = anon.request(
+            "POST", "/api/v1/tasks/", {"name": "demo.sleep", "args": {"seconds": 30, "steps": 60}}
+        )
+        assert status == 202
+        wait_for(anon_b, sleeper["id"], {"STARTED", "PROGRESS"})
+        started = time.monotonic()
+        assert anon_b.request("POST", f"/api/v1/tasks/{sleeper['id']}/cancel/")[0] == 202
+        final = wait_for(anon, sleeper["id"], {"REVOKED", "SUCCESS", "FAILURE"}, seconds=10)
+        assert final["status"] == "REVOKED"
+        cancelled_in = time.monotonic() - started
+
+    workers = Counter(_worker_of(task_id) for task_id in ids)
+    print(
+        f"\n{engine}: keys A->B ok, login A / logout B ok, 8 demo.add enqueued on A and "
+        f"polled on B, run by {dict(workers)}, demo.sleep cancelled on B: REVOKED in "
+        f"{cancelled_in:.2f} s"
+    )
+
+
+def _worker_of(task_id: str) -> str:
+    import psycopg
+
+    url = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT worker FROM django_celery_results_taskresult WHERE task_id = %s", (task_id,)
+        ).fetchone()
+    return (row[0] or "?").split("@")[0] if row else "?"
