@@ -32,7 +32,7 @@ def test_broker_cut_and_restored_with_100_tasks_queued_loses_none(api, worker_fa
     )
     try:
         ids = []
-        for n in range(TASKS):
+        for _ in range(TASKS):
             response = enqueue(api, "demo.sleep", {"seconds": 0.2, "steps": 2})
             assert response.status_code == 202, response.content
             ids.append(response.json()["id"])
