@@ -93,7 +93,10 @@ class SessionUserSerializer(serializers.Serializer):
 class ExpirySerializer(serializers.Serializer):
     age = serializers.IntegerField(
         help_text="`get_expiry_age()` in seconds. For `browser_close` this is the "
-        "server-side lifetime, `SESSION_COOKIE_AGE`."
+        "server-side lifetime, `SESSION_COOKIE_AGE`. For `seconds` it is the full "
+        "inactivity window, counted from the session's last save: a request that only "
+        "reads does not extend it (a write does, and so does every request with "
+        "`SESSION_SAVE_EVERY_REQUEST`)."
     )
     expires_at = serializers.DateTimeField(help_text="`get_expiry_date()`, in UTC.")
     at_browser_close = serializers.BooleanField(help_text="`get_expire_at_browser_close()`.")
