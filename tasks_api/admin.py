@@ -14,7 +14,7 @@ from tasks_api.models import TaskRecord
 class TaskRecordAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "owner_user", "created_at", "started_at", "cancel_requested_at")
     list_filter = ("name",)
-    search_fields = ("=id", "owner_user__username")
+    search_fields = ("=id", "=request_id", "owner_user__username")
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in TaskRecord._meta.fields]
 

@@ -35,6 +35,8 @@ class TaskRecord(models.Model):
     owner_token = models.CharField(max_length=64, blank=True, default="")
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
     request_hash = models.CharField(max_length=64, blank=True, default="")
+    # The X-Request-ID of the request that enqueued the task, to find its log lines.
+    request_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     # The Celery result row, joined on its task id (the text form of ``id``). No
     # database constraint: the row appears only once a worker reports on the task.
     celery_result = models.ForeignKey(

@@ -32,6 +32,7 @@ from django_celery_results.models import TaskResult
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 
 from api_project.errors import BrokerUnavailable, IdempotencyConflict, TaskFinished, UnknownTask
+from api_project.logging import current_request_id
 from sessions_api.selectors import session_owner_token
 from sessions_api.services import session_owner_token_ensure, sessions_clear_expired
 from tasks_api import broker
@@ -124,6 +125,7 @@ def task_enqueue(
         owner_token="" if owner.user_id is not None else owner.token or "",
         idempotency_key=idempotency_key or "",
         request_hash=body_hash,
+        request_id=current_request_id() or "",
     )
     record.celery_result_id = str(record.pk)
     try:

@@ -128,3 +128,17 @@ def test_mail_goes_to_each_distinct_recipient_alone(mailoutbox):
     assert sent == 2
     assert [message.to for message in mailoutbox] == [["a@example.com"], ["b@example.com"]]
     assert all(not message.cc and not message.bcc for message in mailoutbox)
+
+
+def test_the_enqueuing_request_id_is_kept_in_the_task_record(published):
+    client = Client()
+    client.csrf()
+    response = client.send(
+        "POST",
+        "/api/v1/tasks/",
+        {"name": "demo.add", "args": {"a": 1, "b": 2}},
+        HTTP_X_REQUEST_ID="trace-4711",
+    )
+    assert response.status_code == 202, response.content
+    assert response["X-Request-ID"] == "trace-4711"
+    assert TaskRecord.objects.get(pk=response.json()["id"]).request_id == "trace-4711"
