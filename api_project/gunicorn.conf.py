@@ -123,6 +123,10 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 0, minimum=0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0, minimum=0)
 worker_tmp_dir = _tmp_dir("GUNICORN_WORKER_TMP_DIR")
 
+# Longest request line (method, path and query string) gunicorn accepts; longer ones
+# get gunicorn's own plain 400 before the application sees them. 8190 is its maximum.
+limit_request_line = _int("GUNICORN_LIMIT_REQUEST_LINE", 8190, minimum=0)
+
 # Each worker imports the app after the fork, so no database, cache or broker
 # connection opened at import time is ever shared between processes, and a HUP
 # reloads the code.

@@ -187,6 +187,15 @@ class ExpiryUpdateSerializer(serializers.Serializer):
         required=False, help_text="`true` only: `set_expiry(0)`, expire when the browser closes."
     )
 
+    def to_internal_value(self, data: Any) -> Any:
+        # DRF's BooleanField also takes 1, "yes" or "on"; the schema says a JSON boolean.
+        if isinstance(data, dict) and "at_browser_close" in data:
+            if not isinstance(data["at_browser_close"], bool):
+                raise serializers.ValidationError(
+                    {"at_browser_close": ["Must be the JSON value true."]}, code="invalid"
+                )
+        return super().to_internal_value(data)
+
     def validate_seconds(self, value: int) -> int:
         maximum = settings.SESSION_API_MAX_EXPIRY_SECONDS
         if value > maximum:

@@ -93,6 +93,8 @@ def _future(**delta) -> str:
         {"expires_at": "9999-12-31T23:59:59-23:59"},
         {"at_browser_close": False},
         {"at_browser_close": None},
+        {"at_browser_close": 1},
+        {"at_browser_close": "true"},
         {},
         {"other": 1},
         {"seconds": 60, "at_browser_close": True},
