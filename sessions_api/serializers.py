@@ -238,7 +238,8 @@ class ExpiryUpdateSerializer(serializers.Serializer):
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField(allow_blank=True)
+    # A CharField, not an EmailField: the address is optional, and "" is no e-mail format.
+    email = serializers.CharField(allow_blank=True, help_text="An e-mail address, or empty.")
     is_staff = serializers.BooleanField()
 
 

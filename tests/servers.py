@@ -79,6 +79,9 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) 
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
+            # The repository's gunicorn configuration, as in production.
+            "-c",
+            "api_project/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
