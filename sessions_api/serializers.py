@@ -189,11 +189,11 @@ class ExpiryUpdateSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         # DRF's BooleanField also takes 1, "yes" or "on"; the schema says a JSON boolean.
-        if isinstance(data, dict) and "at_browser_close" in data:
-            if not isinstance(data["at_browser_close"], bool):
-                raise serializers.ValidationError(
-                    {"at_browser_close": ["Must be the JSON value true."]}, code="invalid"
-                )
+        flag = data.get("at_browser_close", False) if isinstance(data, dict) else False
+        if not isinstance(flag, bool):
+            raise serializers.ValidationError(
+                {"at_browser_close": ["Must be the JSON value true."]}, code="invalid"
+            )
         return super().to_internal_value(data)
 
     def validate_seconds(self, value: int) -> int:
