@@ -58,6 +58,13 @@ class TaskPagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [message]})
         return int(raw)
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        # Likewise for page: DRF reads "" as the first page and accepts "last".
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not raw.isdigit():
+            raise ValidationError({self.page_query_param: ["A whole number from 1."]})
+        return super().get_page_number(request, paginator)
+
 
 def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)

@@ -222,15 +222,28 @@ def test_malformed_idempotency_key_is_invalid(key):
 
 
 @pytest.mark.parametrize(
-    "query", ["status=DONE", "status=done", "name=" + "x" * 101, "page=0", "page=abc", "page=99"]
+    "query",
+    [
+        "status=DONE",
+        "status=done",
+        "status=",
+        "name=",
+        "name=" + "x" * 101,
+        "page=abc",
+        "page=",
+        "page=last",
+        "page_size=0",
+        "page_size=101",
+        "page_size=null",
+        "page=0",
+        "page=99",
+    ],
 )
 def test_bad_list_query_is_a_problem(query):
     client = Client()
     response = client.get(f"/api/v1/tasks/?{query}")
-    if query.startswith("page=") and query != "page=abc":
-        # Page 1 of an empty list exists; another page does not (DRF: 404).
-        _assert_problem(response, 404, "not_found")
-    elif query == "page=abc":
+    if query in {"page=0", "page=99"}:
+        # A whole number, but no such page: page 1 of an empty list exists (DRF: 404).
         _assert_problem(response, 404, "not_found")
     else:
         _assert_problem(response, 400, "invalid")
