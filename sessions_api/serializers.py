@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api_project.fields import StrictCharField
 from sessions_api.data import value_problem
 
 ENGINES = ["db", "file", "cache", "cached_db", "signed_cookies"]
@@ -244,14 +245,11 @@ class UserSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(
+    username = StrictCharField(
         max_length=150,
-        trim_whitespace=False,
         help_text="Up to 150 characters: letters, digits and @ . + - _ (Django's rules).",
     )
-    password = serializers.CharField(
-        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
-    )
+    password = StrictCharField(max_length=4096, write_only=True, style={"input_type": "password"})
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
     def validate_username(self, value: str) -> str:
@@ -280,18 +278,16 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=False)
-    password = serializers.CharField(
-        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
-    )
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, write_only=True, style={"input_type": "password"})
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(
-        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    old_password = StrictCharField(
+        max_length=4096, write_only=True, style={"input_type": "password"}
     )
-    new_password = serializers.CharField(
-        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    new_password = StrictCharField(
+        max_length=4096, write_only=True, style={"input_type": "password"}
     )
 
     def validate_old_password(self, value: str) -> str:

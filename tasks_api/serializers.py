@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tasks_api.fields import StrictCharField, StrictIntegerField
+from api_project.fields import StrictCharField, StrictIntegerField
 from tasks_api.registry import REQUIRES, STATES
 
 MAX_COUNTDOWN_SECONDS = 900

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks_api', '0001_initial'),
+        ("tasks_api", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='taskrecord',
-            name='request_id',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=64),
+            model_name="taskrecord",
+            name="request_id",
+            field=models.CharField(blank=True, db_index=True, default="", max_length=64),
         ),
     ]

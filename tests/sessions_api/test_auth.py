@@ -317,6 +317,8 @@ def test_failed_logins_are_throttled_per_address_and_per_username():
         {"username": "a", "password": "x" * 100000},
         {"username": "nul\x00byte", "password": "x"},
         {"username": "\ud800", "password": "x"},
+        {"username": 1918, "password": "x"},
+        {"username": "a", "password": 12345678},
     ],
 )
 def test_bad_login_input_is_a_4xx(body):
@@ -342,6 +344,8 @@ def test_bad_login_input_is_a_4xx(body):
         ({"username": "x" * 151, "password": PASSWORD}, "username"),
         ({"username": "bob", "password": PASSWORD, "email": "not-an-email"}, "email"),
         ({"username": "", "password": PASSWORD}, "username"),
+        ({"username": 1918, "password": PASSWORD}, "username"),
+        ({"username": "bob", "password": 12345678.5}, "password"),
     ],
 )
 def test_bad_registration_input_names_the_field(body, field):

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from api_project.celery import app
-from tasks_api.fields import StrictCharField, StrictIntegerField
+from api_project.fields import StrictCharField, StrictIntegerField
 from tasks_api.registry import REGISTRY, ArgsSerializer, task_type
 from tasks_api.text import text_stats
 from tests.conftest import Client

@@ -1,4 +1,4 @@
-"""Strict JSON argument fields for task types.
+"""Strict JSON fields: each accepts exactly its JSON type (task arguments, auth input).
 
 DRF's fields are lenient in ways a task API should not be: ``CharField`` turns ``123``
 into ``"123"``, ``IntegerField`` takes ``"5"`` and ``5.0``, ``FloatField`` takes
