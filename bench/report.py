@@ -1,0 +1,499 @@
+"""Writes what ``bench/run.py`` measured: ``results.md``, ``results.json``, ``ratios.png``.
+
+Kept apart from the measuring so the report can be rewritten from a saved
+``results.json`` without running anything again::
+
+    python bench/report.py bench/results.json     # rewrites results.md and ratios.png
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+OP_LABELS = {"get_key": "GET key", "put_key": "PUT key", "get_session": "GET session"}
+# Issue 7's targets (figures for the report, not assertions).
+RATIO_TARGET = 0.8  # API ÷ bare Django, requests/s, for TARGET_OPS on every engine
+TARGET_OPS = ("get_key", "put_key")
+MEMORY_GROWTH_MB = 5.0  # worker RSS growth over 20,000 requests, at most
+ENQUEUE_RATIO = 0.5  # POST /api/v1/tasks/ ÷ raw apply_async loop, at least
+LATENCY_RATIO = 2.0  # enqueue-to-SUCCESS p50, API ÷ raw round trip, at most
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(value: float) -> str:
+    """Two decimals, or three where two would round onto the target and hide a miss."""
+    text = f"{value:.2f}"
+    if float(text) == RATIO_TARGET and value != RATIO_TARGET:
+        text = f"{value:.3f}"
+    return text
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def markdown(data: dict[str, Any]) -> str:
+    machine, options = data["machine"], data["options"]
+    out: list[str] = ["# Benchmarks: the API beside a bare Django baseline", ""]
+    kind = "full run" if options.get("full") else "partial run"
+    out += [
+        f"Measured {data['started']} by `make bench` (`bench/run.py`, {kind}, "
+        f"{data['seconds'] / 60:.1f} min). Regenerate with `make bench`; method and "
+        "caveats below the tables.",
+        "",
+        _machine_line(machine),
+        "",
+    ]
+    out += _sessions(data)
+    out += _split(data)
+    out += _queries(data)
+    out += _memory(data)
+    out += _tasks(data)
+    out += _targets(data)
+    out += _method(data)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _machine_line(m: dict[str, Any]) -> str:
+    servers = ", ".join(
+        f"{name} {m[key]}"
+        for name, key in (
+            ("SQLite", "sqlite"),
+            ("PostgreSQL", "postgresql"),
+            ("Redis", "redis"),
+            ("RabbitMQ", "rabbitmq"),
+        )
+        if m.get(key)
+    )
+    return (
+        f"**Machine**: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gb']} GB; load average "
+        f"at start {', '.join(str(x) for x in m['load_average_at_start'])} (the machine is "
+        f"shared). **Versions**: Python {m['python']}, Django {m['django']}, DRF "
+        f"{m['djangorestframework']}, gunicorn {m['gunicorn']}, Celery {m['celery']}, kombu "
+        f"{m['kombu']}; {servers}; {m['wrk']}."
+    )
+
+
+def _sessions(data: dict[str, Any]) -> list[str]:
+    opts = data["options"]
+    out = [
+        "## Sessions: API beside bare Django, per engine",
+        "",
+        f"Requests/s and latency: median of {opts['rounds']} rounds x {opts['seconds']:g} s, "
+        f"wrk with {opts['connections']} connections against one sync gunicorn worker "
+        "(so p50 includes waiting behind the other connection's request). "
+        "API ÷ Django is the median of the per-round ratios of requests/s. The last column "
+        "is the gunicorn worker's own CPU time per request (user + system, from /proc), "
+        "with the same ratio in CPU terms: steadier on a shared machine, but blind to the "
+        "time spent waiting on PostgreSQL or Redis.",
+        "",
+    ]
+    header = [
+        "engine",
+        "operation",
+        "Django req/s",
+        "p50 ms",
+        "p99 ms",
+        "API req/s",
+        "p50 ms",
+        "p99 ms",
+        "API ÷ Django",
+        "worker CPU µs/req, Django → API",
+    ]
+    rows = []
+    for engine in data["sessions"].values():
+        for op, row in engine["ops"].items():
+            d, a = row["django"], row["api"]
+            ratio = a["ratio"]
+            flag = ""
+            if op in TARGET_OPS:
+                flag = " " + _mark(ratio >= RATIO_TARGET)
+            rows.append(
+                [
+                    engine["label"] if op == next(iter(engine["ops"])) else "",
+                    OP_LABELS[op],
+                    _num(d["rps"]),
+                    _num(d["p50_ms"], 2),
+                    _num(d["p99_ms"], 2),
+                    _num(a["rps"]),
+                    _num(a["p50_ms"], 2),
+                    _num(a["p99_ms"], 2),
+                    f"**{_ratio(ratio)}**{flag}",
+                    f"{_num(d['cpu_us'])} → {_num(a['cpu_us'])} ({a['cpu_ratio']:.2f})",
+                ]
+            )
+    if not rows:
+        return [*out[:2], "Not measured in this run.", ""]
+    for engine_id, reason in data["skipped"].items():
+        if engine_id != "tasks":
+            rows.append([engine_id, "-", reason, "", "", "", "", "", "", ""])
+    out += _table(header, rows, "llrrrrrrrr")
+    out += ["", "![API ÷ bare Django per engine](ratios.png)", ""]
+    return out
+
+
+def _split(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for engine in data["sessions"].values():
+        for op, row in engine["ops"].items():
+            if "store" not in row:
+                continue
+            d, s, a = row["django"], row["store"], row["api"]
+            rows.append(
+                [
+                    engine["label"],
+                    OP_LABELS[op],
+                    f"{_num(d['rps'])} / {_num(s['rps'])} / {_num(a['rps'])}",
+                    f"{_num(d['cpu_us'])} / {_num(s['cpu_us'])} / {_num(a['cpu_us'])}",
+                    f"{s['ratio']:.2f}",
+                    f"{a['rps'] / s['rps']:.2f}",
+                    _ratio(a["ratio"]),
+                ]
+            )
+    if not rows:
+        return []
+    out = [
+        "### Where the API's cost comes from: the session store, then the view layer",
+        "",
+        "*store* = the same plain Django views on the service's session store "
+        "(`sessions_api.engines.*`: server-side expiry stamp, and on save a locked read "
+        "of the stored session that the changes are merged onto, so concurrent requests "
+        "lose no update). *store ÷ Django* prices the store; *API ÷ store* prices the "
+        "DRF view layer, validation and limits; their product is about *API ÷ Django*.",
+        "",
+    ]
+    out += _table(
+        [
+            "engine",
+            "operation",
+            "req/s: Django / store / API",
+            "worker CPU µs/req: Django / store / API",
+            "store ÷ Django",
+            "API ÷ store",
+            "API ÷ Django",
+        ],
+        rows,
+        "llrrrrr",
+    )
+    return [*out, ""]
+
+
+def _queries(data: dict[str, Any]) -> list[str]:
+    if not data["queries"]:
+        return []
+    out = [
+        "## Round trips per request",
+        "",
+        "SQL statements (as Django executes them: `BEGIN`, `SAVEPOINT` and `RELEASE` "
+        "count, `COMMIT` does not) and Redis commands of one warm request, counted "
+        "in-process by `bench/probe.py`. Cells read SQL + Redis.",
+        "",
+    ]
+    rows = []
+    for engine_id, by_variant in data["queries"].items():
+        label = data["sessions"].get(engine_id, {}).get("label", engine_id)
+        for op in OP_LABELS:
+            cells = []
+            for variant in ("django", "store", "api"):
+                counts = by_variant.get(variant, {}).get(op)
+                cells.append(f"{counts['sql']} + {counts['redis']}" if counts else "-")
+            if any(c != "-" for c in cells):
+                rows.append([label, OP_LABELS[op], *cells])
+    out += _table(["engine", "operation", "Django", "store", "API"], rows, "llrrr")
+    out += ["", "What the service's store adds to a PUT (the locked merge), as executed:", ""]
+    for engine_id, by_variant in data["queries"].items():
+        django = by_variant.get("django", {}).get("put_key")
+        store = by_variant.get("store", {}).get("put_key")
+        if not django or not store:
+            continue
+        label = data["sessions"].get(engine_id, {}).get("label", engine_id)
+        extra_sql = _extra(django["statements"], store["statements"])
+        extra_redis = _extra(django["commands"], store["commands"])
+        if extra_sql or extra_redis:
+            parts = [f"`{_short(s)}`" for s in extra_sql] + [f"Redis `{c}`" for c in extra_redis]
+            out.append(f"- **{label}**: " + "; ".join(parts))
+        else:
+            out.append(f"- **{label}**: nothing (no server-side store to lock)")
+    return [*out, ""]
+
+
+def _extra(mine: list[str], theirs: list[str]) -> list[str]:
+    """What ``theirs`` runs beyond ``mine`` (a multiset difference, in order)."""
+    left = list(mine)
+    extra = []
+    for item in theirs:
+        normal = _normal(item)
+        match = next((i for i, m in enumerate(left) if _normal(m) == normal), None)
+        if match is None:
+            extra.append(item)
+        else:
+            left.pop(match)
+    return extra
+
+
+def _normal(statement: str) -> str:
+    import re
+
+    return re.sub(r'"s\d+_x\d+"', '"sp"', statement)
+
+
+def _short(statement: str) -> str:
+    import re
+
+    statement = re.sub(r'"s\d+_x\d+"', "…", statement)
+    statement = re.sub(r'"django_session"\.', "", statement)
+    return statement if len(statement) <= 90 else statement[:87] + "…"
+
+
+def _memory(data: dict[str, Any]) -> list[str]:
+    m = data["memory"]
+    if not m:
+        return []
+    ok = m["growth_mb"] < MEMORY_GROWTH_MB
+    return [
+        "## Memory",
+        "",
+        *_table(
+            ["server", "requests", "RSS after warm-up", "RSS after", "growth", "target < 5 MB"],
+            [
+                [
+                    f"API worker, {m['engine']}",
+                    f"{m['requests']:,}",
+                    f"{m['rss_before_mb']:.1f} MB",
+                    f"{m['rss_after_mb']:.1f} MB",
+                    f"{m['growth_mb']:+.2f} MB",
+                    _mark(ok),
+                ]
+            ],
+            "lrrrrl",
+        ),
+        "",
+        f"Load: {m['mix']}, {m['seconds']:.0f} s.",
+        "",
+    ]
+
+
+def _tasks(data: dict[str, Any]) -> list[str]:
+    out = ["## Tasks", ""]
+    if "tasks" in data["skipped"]:
+        return [*out, data["skipped"]["tasks"] + ".", ""]
+    t = data["tasks"]
+    if not t:
+        return []
+    e, lat = t["enqueue"], t["latency"]
+    out += _table(
+        ["measure", "raw Celery", "API", "API vs raw", "target"],
+        [
+            [
+                "enqueue, tasks/s (publisher confirms on)",
+                _num(e["raw_rps"]),
+                _num(e["api_rps"]),
+                f"{e['ratio']:.2f}x",
+                f"≥ {ENQUEUE_RATIO}x {_mark(e['ratio'] >= ENQUEUE_RATIO)}",
+            ],
+            [
+                "enqueue → SUCCESS, p50 ms",
+                _num(lat["raw_p50_ms"], 1),
+                _num(lat["api_p50_ms"], 1),
+                f"{lat['ratio_p50']:.2f}x",
+                f"≤ {LATENCY_RATIO:g}x {_mark(lat['ratio_p50'] <= LATENCY_RATIO)}",
+            ],
+            [
+                "enqueue → SUCCESS, p99 ms",
+                _num(lat["raw_p99_ms"], 1),
+                _num(lat["api_p99_ms"], 1),
+                f"{lat['api_p99_ms'] / lat['raw_p99_ms']:.2f}x",
+                "",
+            ],
+        ],
+        "lrrrl",
+    )
+    out += [
+        "",
+        "Raw Celery: `demo.add.apply_async()` in a loop from one process (the same task, "
+        "queue, broker and publisher-confirm setting as the API), and "
+        "`bench.add.apply_async().get()` (a plain task doing the same sum: `demo.add` "
+        "runs only for a task record the API wrote). API: `POST /api/v1/tasks/` under wrk; "
+        f"then `POST` and `GET /api/v1/tasks/{{id}}/` every {lat['poll_interval_ms']:g} ms "
+        f"until `SUCCESS`, as `get()` polls the result backend. {lat['samples_each']} round "
+        "trips each, one worker process, django-celery-results on SQLite, no worker running "
+        "during the enqueue measurement.",
+        "",
+    ]
+    return out
+
+
+def _targets(data: dict[str, Any]) -> list[str]:
+    out = ["## Targets", ""]
+    misses = []
+    for engine in data["sessions"].values():
+        for op in TARGET_OPS:
+            row = engine["ops"].get(op)
+            if row and row["api"]["ratio"] < RATIO_TARGET:
+                misses.append(
+                    f"{engine['label']} {OP_LABELS[op]}: {_ratio(row['api']['ratio'])} "
+                    f"({RATIO_TARGET - row['api']['ratio']:.3f} short)"
+                )
+    measured = sum(1 for e in data["sessions"].values() for op in TARGET_OPS if op in e["ops"])
+    if measured:
+        out.append(
+            f"- API ÷ bare Django ≥ {RATIO_TARGET} for GET key and PUT key: "
+            f"{measured - len(misses)} of {measured} met"
+            + (f"; missed: {'; '.join(misses)}." if misses else ". ✅")
+        )
+    if data["memory"]:
+        growth = data["memory"]["growth_mb"]
+        out.append(
+            f"- Worker RSS growth over {data['memory']['requests']:,} requests < "
+            f"{MEMORY_GROWTH_MB:g} MB: {growth:+.2f} MB {_mark(growth < MEMORY_GROWTH_MB)}"
+        )
+    if data["tasks"]:
+        e, lat = data["tasks"]["enqueue"], data["tasks"]["latency"]
+        out.append(
+            f"- Enqueue ≥ {ENQUEUE_RATIO}x the raw publish rate: {e['ratio']:.2f}x "
+            f"{_mark(e['ratio'] >= ENQUEUE_RATIO)}"
+        )
+        out.append(
+            f"- Enqueue-to-SUCCESS p50 ≤ {LATENCY_RATIO:g}x the raw round trip: "
+            f"{lat['ratio_p50']:.2f}x {_mark(lat['ratio_p50'] <= LATENCY_RATIO)}"
+        )
+    return [*out, ""] if len(out) > 2 else []
+
+
+def _method(data: dict[str, Any]) -> list[str]:
+    return [
+        "## Method",
+        "",
+        "- Three gunicorn servers per engine, side by side, all with the service's "
+        "`api_project/gunicorn.conf.py`: one sync worker, `DJANGO_DEBUG=false`, the "
+        "service's full middleware and request logging, pinned to core 0 (`taskset -c 0`). "
+        "*API* is the service. *Django* (`bench/baseline_urls.py`, "
+        "`bench/settings_baseline.py`) is plain function views under the same middleware on "
+        "Django's own session store for the engine: `request.session.get(key)`, "
+        "`request.session[key] = json.loads(request.body)['value']` (CSRF-checked by "
+        "Django's middleware), and a few session attributes. *store* is those views on the "
+        "service's store.",
+        "- Load: wrk pinned to core 1 (`bench/wrk.lua`), the same requests to every server "
+        "(same paths, session and CSRF cookies, `X-CSRFToken`); each PUT writes a new "
+        "value. The session holds four small keys. Rounds alternate the servers' order. "
+        "Every response is checked; a single non-2xx answer or socket error fails the run.",
+        "- `db` and `cached_db` use a fresh SQLite file (WAL) or a fresh PostgreSQL "
+        "database; the cache is Redis for every engine (db 11). Only ratios measured "
+        "in the same run mean much: the machine is shared with other work, so absolute "
+        "figures move from run to run.",
+        "",
+    ]
+
+
+def chart(data: dict[str, Any], path: Path) -> Path | None:
+    """Grouped bars of API ÷ bare Django per engine and operation."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart (pip install -r requirements-dev.txt)")
+        return None
+    engines = list(data["sessions"].values())
+    if not engines:
+        return None
+    ops = [op for op in OP_LABELS if any(op in e["ops"] for e in engines)]
+    width = 0.8 / len(ops)
+    colors = {"get_key": "#4C72B0", "put_key": "#DD8452", "get_session": "#55A868"}
+    fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
+    for index, op in enumerate(ops):
+        xs = [i + (index - (len(ops) - 1) / 2) * width for i in range(len(engines))]
+        values = [e["ops"][op]["api"]["ratio"] if op in e["ops"] else 0 for e in engines]
+        bars = ax.bar(
+            xs, values, width * 0.92, label=f"{OP_LABELS[op]}: API ÷ Django", color=colors[op]
+        )
+        for bar, value in zip(bars, values, strict=True):
+            if value:
+                ax.annotate(
+                    f"{value:.2f}",
+                    (bar.get_x() + bar.get_width() / 2, value),
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                )
+        store = [
+            e["ops"][op]["store"]["ratio"] if op in e["ops"] and "store" in e["ops"][op] else None
+            for e in engines
+        ]
+        if any(v is not None for v in store):
+            ax.scatter(
+                [x for x, v in zip(xs, store, strict=True) if v is not None],
+                [v for v in store if v is not None],
+                marker="_",
+                s=260,
+                color="black",
+                zorder=3,
+                label="store ÷ Django" if index == 0 else None,
+            )
+    ax.axhline(
+        RATIO_TARGET,
+        color="#C44E52",
+        linestyle="--",
+        linewidth=1,
+        label=f"target {RATIO_TARGET} (GET/PUT key)",
+    )
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xticks(range(len(engines)), [e["label"] for e in engines], fontsize=9)
+    ax.set_ylabel("requests/s, API ÷ bare Django")
+    highest = max(
+        (
+            row[variant]["ratio"]
+            for e in engines
+            for row in e["ops"].values()
+            for variant in ("api", "store")
+            if variant in row
+        ),
+        default=1.0,
+    )
+    ax.set_ylim(0, max(1.15, highest + 0.1))
+    ax.set_title(
+        f"Sessions API vs bare Django, one sync gunicorn worker ({data['started']})", fontsize=11
+    )
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_report(results: Any, directory: Path) -> list[Path]:
+    """Write results.json, results.md and ratios.png into ``directory``."""
+    data = dataclasses.asdict(results) if dataclasses.is_dataclass(results) else results
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "results.json", directory / "results.md"]
+    paths[0].write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
+    paths[1].write_text(markdown(data), encoding="utf-8")
+    png = chart(data, directory / "ratios.png")
+    return paths + ([png] if png else [])
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results.json")
+    print(write_report(json.loads(source.read_text(encoding="utf-8")), source.parent))
