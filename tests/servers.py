@@ -109,12 +109,18 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) 
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         out.close()
+
+
+def stop_process(process: subprocess.Popen, *, grace: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 class HttpSession:
@@ -280,12 +286,7 @@ def celery_worker(env: dict[str, str], *, queue: str, name: str) -> Iterator[Pat
             time.sleep(0.2)
         yield log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def fresh_postgres_database(name: str) -> str:

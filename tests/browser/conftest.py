@@ -36,6 +36,7 @@ from tests.servers import (
     manage,
     remember_secret,
     service_env,
+    stop_process,
 )
 
 if TYPE_CHECKING:
@@ -171,12 +172,7 @@ def worker(live: LiveService) -> Iterator[None]:
         try:
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
             _delete_queue(broker, live.queue)
 
 
