@@ -83,12 +83,10 @@ class SessionApiStoreMixin:
         data[EXPIRES_KEY] = int(expiry.timestamp())
 
     @staticmethod
-    def is_past_expiry(data: dict[str, Any], now: float | None = None) -> bool:
+    def is_past_expiry(data: dict[str, Any]) -> bool:
         """True when ``data`` carries an expiry stamp that has passed."""
         stamp = data.get(EXPIRES_KEY)
-        if not isinstance(stamp, int):
-            return False
-        return stamp <= (time.time() if now is None else now)
+        return isinstance(stamp, int) and stamp <= time.time()
 
     def load(self) -> dict[str, Any]:
         data = super().load()  # type: ignore[misc]
@@ -157,7 +155,3 @@ class SessionApiStoreMixin:
             from sessions_api.registry import user_session_rekey
 
             user_session_rekey(old_hash=before, session=self)
-
-    def expiry_timestamp(self) -> int:
-        """When this session would expire if it were saved now (seconds since epoch)."""
-        return int(self.get_expiry_date().timestamp())  # type: ignore[attr-defined]

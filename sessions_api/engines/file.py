@@ -1,6 +1,7 @@
 """``SESSION_ENGINE=file``: one file per session under ``SESSION_FILE_PATH``."""
 
 import fcntl
+import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -17,13 +18,20 @@ from sessions_api.engines.base import SessionApiStoreMixin
 LOCK_STRIPES = 64
 
 
+@functools.cache
+def _lock_dir(storage_path: str) -> str:
+    """The lock files' folder, created once per process rather than on every save."""
+    path = os.path.join(storage_path, ".locks")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 class SessionStore(SessionApiStoreMixin, file.SessionStore):
     engine_name = "file"
 
     @contextmanager
     def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
-        lock_dir = os.path.join(self.storage_path, ".locks")
-        os.makedirs(lock_dir, exist_ok=True)
+        lock_dir = _lock_dir(self.storage_path)
         stripe = int(hashlib.sha256(self.session_key.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
         with open(os.path.join(lock_dir, f"{stripe}.lock"), "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
