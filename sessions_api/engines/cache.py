@@ -1,4 +1,9 @@
-"""``SESSION_ENGINE=cache``: sessions only in the cache (Redis in production)."""
+"""``SESSION_ENGINE=cache``: sessions only in the cache (Redis in production).
+
+A save is one compare-and-set script on Redis when nobody wrote the session since this
+request read it; otherwise the locked merge of ``SessionApiStoreMixin`` runs. On another
+cache backend (locmem in development) every save takes the locked merge.
+"""
 
 import secrets
 import time
@@ -8,11 +13,26 @@ from typing import Any
 
 from django.contrib.sessions.backends import cache
 from django.core.cache.backends.base import InvalidCacheKey
+from django.core.cache.backends.redis import RedisCache
 
 from sessions_api.engines.base import SessionApiStoreMixin
 
 LOCK_TTL_SECONDS = 10
 LOCK_WAIT_SECONDS = 10
+
+# Compare-and-set in one round trip: write only if the key still holds what we read
+# and no locked merge is under way (KEYS[2], the lock of _locked_stored).
+_CAS = """
+if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('GET', KEYS[1]) == ARGV[1] then
+  if tonumber(ARGV[3]) > 0 then
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  else
+    redis.call('SET', KEYS[1], ARGV[2])
+  end
+  return 1
+end
+return 0
+"""
 
 
 class _StrictCacheStore(cache.SessionStore):
@@ -23,9 +43,22 @@ class _StrictCacheStore(cache.SessionStore):
     Only a malformed key means that; a connection error propagates and is answered 503.
     """
 
+    def _redis(self) -> Any:
+        """Django's Redis client wrapper when the cache is Redis, else None."""
+        return self._cache._cache if isinstance(self._cache, RedisCache) else None
+
     def load(self) -> dict[str, Any]:
+        self._loaded_raw = None
         try:
-            data = self._cache.get(self.cache_key)
+            backend = self._redis()
+            if backend is not None:
+                # The raw bytes too: a save compares on them (see _save_unchanged_since_load).
+                key = self._cache.make_and_validate_key(self.cache_key)
+                raw = backend.get_client(key).get(key)
+                data = None if raw is None else backend._serializer.loads(raw)
+                self._loaded_raw = raw
+            else:
+                data = self._cache.get(self.cache_key)
         except InvalidCacheKey:
             data = None
         if data is not None:
@@ -37,10 +70,29 @@ class _StrictCacheStore(cache.SessionStore):
 class SessionStore(SessionApiStoreMixin, _StrictCacheStore):
     engine_name = "cache"
 
+    def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:
+        backend, raw = self._redis(), getattr(self, "_loaded_raw", None)
+        if backend is None or raw is None:
+            return False
+        self._stamp_expiry(data)
+        key = self._cache.make_and_validate_key(self.cache_key)
+        timeout = self._cache.get_backend_timeout(self.get_expiry_age())
+        if timeout == 0:
+            return False  # Django's set() deletes on a zero timeout: leave it to the slow path
+        new = backend._serializer.dumps(data)
+        client = backend.get_client(key, write=True)
+        lock_key = self._cache.make_and_validate_key(f"{self.cache_key}:lock")
+        # ARGV[3] 0 means no expiry (timeout None): a real zero never gets here.
+        if not client.eval(_CAS, 2, key, lock_key, raw, new, timeout or 0):
+            return False
+        self._loaded_raw = new
+        return True
+
     @contextmanager
     def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
         # An atomic lock in the cache itself (Redis SET NX with an expiry), so it holds
         # across processes and hosts. It expires on its own if a holder dies.
+        self._loaded_raw = None
         lock_key = f"{self.cache_key}:lock"
         token = secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_WAIT_SECONDS

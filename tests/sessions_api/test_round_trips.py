@@ -1,0 +1,117 @@
+"""What one request sends to the database and Redis: the minimum each engine needs.
+
+The merge that keeps concurrent writes (test_concurrency.py) must not cost the usual,
+uncontended write anything: a save is one compare-and-set (an UPDATE of the row on the
+condition that it still holds what the request read, or one Redis script), and the
+locked read-merge-write runs only when another request wrote in between. Counted on
+the real database and the real Redis, as the benchmark's probe counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
+
+import pytest
+import redis.client
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+PUT = "/api/v1/session/keys/counter/"
+GET = "/api/v1/session/keys/counter/"
+
+
+@contextmanager
+def redis_commands() -> Iterator[list[str]]:
+    """The names of the Redis commands this process sends while active."""
+    seen: list[str] = []
+    original = redis.client.Redis.execute_command
+
+    def counting(self, *args, **options):  # type: ignore[no-untyped-def]
+        seen.append(str(args[0]).upper())
+        return original(self, *args, **options)
+
+    redis.client.Redis.execute_command = counting  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        redis.client.Redis.execute_command = original  # type: ignore[method-assign]
+
+
+def sql_verbs(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"].split()[0].upper() for query in queries.captured_queries]
+
+
+@contextmanager
+def counted() -> Iterator[tuple[CaptureQueriesContext, list[str]]]:
+    with CaptureQueriesContext(connection) as queries, redis_commands() as commands:
+        yield queries, commands
+
+
+# What an uncontended PUT of a key in an existing session may send, per engine: the
+# read of the session, then one conditional write (Django's own store needs as much).
+PUT_BUDGET = {
+    "db": (["SELECT", "UPDATE"], []),
+    "cache": ([], ["GET", "EVAL"]),
+    "cached_db": (["UPDATE"], ["GET", "SET"]),  # read from the cache, cache refreshed
+    "file": ([], []),
+    "signed_cookies": ([], []),
+}
+
+
+def test_an_uncontended_put_is_a_read_and_one_conditional_write(client, engine):
+    client.send("PUT", PUT, {"value": 0})
+    client.send("PUT", PUT, {"value": 1})  # warm: connections, the cache entry
+    with counted() as (queries, commands):
+        response = client.send("PUT", PUT, {"value": 2})
+    assert response.status_code == 200, response.content
+    assert (sql_verbs(queries), commands) == PUT_BUDGET[engine]
+    assert client.get(GET).json() == {"key": "counter", "value": 2}
+
+
+def test_a_read_is_one_round_trip(client, engine):
+    client.send("PUT", PUT, {"value": 7})
+    client.get(GET)
+    with counted() as (queries, commands):
+        response = client.get(GET)
+    assert response.json() == {"key": "counter", "value": 7}
+    expected = {
+        "db": (["SELECT"], []),
+        "cache": ([], ["GET"]),
+        "cached_db": ([], ["GET"]),
+        "file": ([], []),
+        "signed_cookies": ([], []),
+    }[engine]
+    assert (sql_verbs(queries), commands) == expected
+
+
+def test_a_write_after_someone_elses_takes_the_locked_merge(engine):
+    """The compare-and-set sees the other write, and the save falls back to the merge."""
+    if engine in ("file", "signed_cookies"):
+        pytest.skip("No compare-and-set on this engine: every save takes its lock.")
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    first = store()
+    first["seed"] = 0
+    first.save()
+    mine, theirs = store(session_key=first.session_key), store(session_key=first.session_key)
+    mine.keys(), theirs.keys()
+    theirs["theirs"] = 1
+    theirs.save()
+    mine["mine"] = 2
+    with counted() as (queries, commands):
+        mine.save()
+    if engine == "cache":
+        # The script refused, then the lock (SET NX), the read, the write, the release.
+        assert commands[0] == "EVAL" and "SET" in commands[1:], commands
+    else:
+        verbs = sql_verbs(queries)
+        # The conditional UPDATE matched nothing, then the locked read of the row.
+        assert verbs[0] == "UPDATE" and "SELECT" in verbs[1:], verbs
+    final = dict(store(session_key=first.session_key).items())
+    assert {k: v for k, v in final.items() if not k.startswith("_")} == {
+        "seed": 0,
+        "theirs": 1,
+        "mine": 2,
+    }
