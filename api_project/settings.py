@@ -101,12 +101,17 @@ try:
             }
         )
     else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Persistent connections on SQLite too: opening one (and running the PRAGMAs above)
+    # costs more than the session read a request makes with it.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
 
     # CACHES
     # ------------------------------------------------------------------------------
     CACHES = {"default": env.url("CACHE_URL", "locmemcache://", "cache")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # The same backend, with one redis-py client per pool instead of one per call.
+        CACHES["default"]["BACKEND"] = "api_project.cache.RedisCache"
 
     # SESSIONS
     # ------------------------------------------------------------------------------
@@ -212,6 +217,7 @@ try:
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
         "DEFAULT_PARSER_CLASSES": ["api_project.parsers.StrictJSONParser"],
+        "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api_project.negotiation.JsonNegotiation",
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
         "EXCEPTION_HANDLER": "api_project.errors.problem_exception_handler",
         "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -25,7 +25,9 @@ class CsrfSessionAuthentication(SessionAuthentication):
     """Django session login, with the CSRF check applied to all unsafe methods."""
 
     def authenticate(self, request: Request) -> tuple[Any, None] | None:
-        self.enforce_csrf(request)
+        # Django's CsrfViewMiddleware accepts these methods without looking at a token.
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            self.enforce_csrf(request)
         user = getattr(request._request, "user", None)
         if not user or not user.is_active:
             return None
@@ -33,8 +35,10 @@ class CsrfSessionAuthentication(SessionAuthentication):
 
     def enforce_csrf(self, request: Request) -> None:
         check = CSRFCheck(_no_response)
-        # Populates request.META["CSRF_COOKIE"], which process_view() compares against.
-        check.process_request(request)
+        # Populates request.META["CSRF_COOKIE"], which process_view() compares against;
+        # CsrfViewMiddleware has already done so for any request that went through it.
+        if "CSRF_COOKIE" not in request.META:
+            check.process_request(request)
         reason = check.process_view(request, None, (), {})
         if reason:
             raise CsrfFailed(f"CSRF failed: {reason}")

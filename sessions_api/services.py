@@ -169,9 +169,11 @@ def _check_session_limits(
 
         data = dict(session.items())
         data.update(changes)
-        cookie = projected_cookie_bytes(data)
         budget = COOKIE_LIMIT_BYTES - (SIGNED_COOKIE_HEADROOM_BYTES if client_data else 0)
-        if cookie > budget:
+        # The exact size signs and compresses the whole session; a bound from its JSON
+        # length settles most writes without that.
+        fits = session.cookie_bytes_upper_bound(data) <= budget  # type: ignore[attr-defined]
+        if not fits and (cookie := projected_cookie_bytes(data)) > budget:
             raise SessionTooLarge(
                 f"The signed session cookie would be {cookie} bytes; a browser keeps at "
                 f"most {COOKIE_LIMIT_BYTES}, and {SIGNED_COOKIE_HEADROOM_BYTES} are kept "

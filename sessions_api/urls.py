@@ -32,6 +32,8 @@ router.register("session/keys", views.SessionKeyViewSet, basename="session-key")
 router.register("auth/sessions", views.UserSessionViewSet, basename="user-session")
 
 urlpatterns = [
+    # The key routes first: the most frequent requests match after fewer patterns.
+    path("", include(router.urls)),
     path("session/", views.SessionView.as_view(), name="session"),
     path("session/cycle/", views.SessionCycleView.as_view(), name="session-cycle"),
     path("session/expiry/", views.SessionExpiryView.as_view(), name="session-expiry"),
@@ -41,5 +43,4 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
     path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
-    path("", include(router.urls)),
 ]

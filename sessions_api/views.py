@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 
 from api_project.errors import InvalidCredentials
 from api_project.schema import problems
-from api_project.views import ApiView, ApiViewSet
+from api_project.views import ApiView, ApiViewSet, json_response
 from sessions_api import selectors, services
 from sessions_api.serializers import (
     KEY_NAME_SCHEMA,
@@ -146,9 +147,9 @@ class SessionKeyViewSet(ApiViewSet):
         summary="Read a key",
         responses={200: KeyValueSerializer, **problems(400, 404, 503)},
     )
-    def retrieve(self, request: Request, key: str) -> Response:
-        item = selectors.session_key_get(session=request.session, key=key)
-        return Response(KeyValueSerializer(item).data)
+    def retrieve(self, request: Request, key: str) -> HttpResponse:
+        # Already the output shape ({"key", "value"}); a serializer would only copy it.
+        return json_response(selectors.session_key_get(session=request.session, key=key))
 
     @extend_schema(
         operation_id="session_keys_put",
@@ -163,13 +164,11 @@ class SessionKeyViewSet(ApiViewSet):
             **problems(400, 403, 413, 415, 503),
         },
     )
-    def update(self, request: Request, key: str) -> Response:
-        serializer = KeyPutSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        value = serializer.validated_data["value"]
+    def update(self, request: Request, key: str) -> HttpResponse:
+        value = KeyPutSerializer.validated_value(request.data)
         created = services.session_key_set(session=request.session, key=key, value=value)
-        return Response(
-            KeyValueSerializer({"key": key, "value": value}).data,
+        return json_response(
+            {"key": key, "value": value},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -240,3 +240,24 @@ def test_signed_cookie_never_outgrows_the_browser_limit(make_client, engine):
     session = client.get("/api/v1/session/").json()
     assert session["storage"]["bytes_used"] <= 4093
     assert session["storage"]["bytes_limit"] < 65536
+
+
+def test_the_quick_cookie_size_bound_never_underestimates():
+    """The bound that spares most writes the signing must be >= the exact cookie size."""
+    import random
+    import string
+
+    from sessions_api.engines.signed_cookies import SessionStore
+
+    store = SessionStore()
+    rng = random.Random(20261126)
+    alphabet = string.printable + "çé€😀\u2028"
+    for size in (0, 1, 10, 100, 1000, 3000):
+        for _ in range(20):
+            data = {
+                f"k{i}": "".join(rng.choice(alphabet) for _ in range(rng.randint(0, size)))
+                for i in range(rng.randint(0, 5))
+            }
+            if rng.random() < 0.3:
+                data["_session_expiry"] = rng.randint(1, 31536000)
+            assert store.cookie_bytes_upper_bound(data) >= store.projected_cookie_bytes(data)
