@@ -132,7 +132,8 @@ class TaskViewSet(ApiGenericViewSet):
         "on its first task) and publishes it: `202` with the task and its `Location`. "
         "Checks, in order: `name` (`unknown_task`), who may run the type "
         "(`not_authenticated`, `permission_denied`), the `args` (`invalid`, fields under "
-        "`args.`), the `Idempotency-Key`. Rate limited per owner (`429`).",
+        "`args.`), the `Idempotency-Key`. Rate limited per owner (`429`). The task in "
+        "a `202` is as it was queued (`PENDING`); poll its `url` for what happened since.",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=TaskCreateSerializer,
         responses={
@@ -165,8 +166,10 @@ class TaskViewSet(ApiGenericViewSet):
             body=request.data,
             **serializer.validated_data,
         )
-        record = selectors.task_refresh(record=record)
-        detail = selectors.task_detail(record=record)
+        if created:
+            detail = selectors.task_detail_queued(record=record)
+        else:  # an Idempotency-Key replay: the first task as it is now
+            detail = selectors.task_detail(record=selectors.task_refresh(record=record))
         return Response(
             TaskSerializer(detail).data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
