@@ -174,9 +174,10 @@ def _split(data: dict[str, Any]) -> list[str]:
         "### Where the API's cost comes from: the session store, then the view layer",
         "",
         "*store* = the same plain Django views on the service's session store "
-        "(`sessions_api.engines.*`: server-side expiry stamp, and on save a locked read "
-        "of the stored session that the changes are merged onto, so concurrent requests "
-        "lose no update). *store ÷ Django* prices the store; *API ÷ store* prices the "
+        "(`sessions_api.engines.*`: server-side expiry stamp; a save is a compare-and-set, "
+        "and only when another request wrote in between a locked read of the stored "
+        "session that the changes are merged onto, so concurrent requests lose no "
+        "update). *store ÷ Django* prices the store; *API ÷ store* prices the "
         "DRF view layer, validation and limits; their product is about *API ÷ Django*.",
         "",
     ]
@@ -218,7 +219,12 @@ def _queries(data: dict[str, Any]) -> list[str]:
             if any(c != "-" for c in cells):
                 rows.append([label, OP_LABELS[op], *cells])
     out += _table(["engine", "operation", "Django", "store", "API"], rows, "llrrr")
-    out += ["", "What the service's store adds to a PUT (the locked merge), as executed:", ""]
+    out += [
+        "",
+        "What the service's store sends on a PUT that Django's does not (the "
+        "compare-and-set in place of Django's plain write), as executed:",
+        "",
+    ]
     for engine_id, by_variant in data["queries"].items():
         django = by_variant.get("django", {}).get("put_key")
         store = by_variant.get("store", {}).get("put_key")
@@ -231,7 +237,7 @@ def _queries(data: dict[str, Any]) -> list[str]:
             parts = [f"`{_short(s)}`" for s in extra_sql] + [f"Redis `{c}`" for c in extra_redis]
             out.append(f"- **{label}**: " + "; ".join(parts))
         else:
-            out.append(f"- **{label}**: nothing (no server-side store to lock)")
+            out.append(f"- **{label}**: nothing beyond Django's own statements")
     return [*out, ""]
 
 
