@@ -10,12 +10,16 @@ What Django's stores leave to us, done once here:
   outlived a shorter ``set_expiry()``. With the stamp, all five behave alike.
 * **No lost updates.** Django loads the whole dict at the start of a request and
   saves it whole at the end, so two overlapping requests that change different keys of
-  one session lose one change. Here ``save()`` takes a per-session lock, reads what is
-  stored now, and applies only the keys this request changed (compared with what it
-  loaded) on top. Each server-side engine supplies the lock and the fresh read in
-  ``_locked_stored()``: a row lock for ``db``/``cached_db``, an atomic lock in the
-  cache for ``cache``, a file lock for ``file``. ``signed_cookies`` keeps its data in
-  the browser, where the last response wins.
+  one session lose one change. Here ``save()`` first tries a compare-and-set
+  (``_save_unchanged_since_load()``: write only if the store still holds what this
+  request loaded; ``db``, ``cached_db`` and ``cache`` do it in one statement or script),
+  and otherwise takes a per-session lock, reads what is stored now, and applies only
+  the keys this request changed (compared with what it loaded) on top. Each server-side
+  engine supplies the lock and the fresh read in ``_locked_stored()``: a row lock for
+  ``db``/``cached_db``, an atomic lock in the cache for ``cache``, a file lock for
+  ``file`` (which yields ``UNCHANGED`` when the file is still what was loaded, sparing
+  the decode). ``signed_cookies`` keeps its data in the browser, where the last
+  response wins.
 * **A fingerprint**: a short, non-secret id of the session (``fingerprint()``) that may
   appear in responses and logs where the session key must not.
 
@@ -48,6 +52,10 @@ def key_hash_of(secret: str) -> str:
 def fingerprint_of(secret: str) -> str:
     """The first 12 hex characters of the SHA-256 of ``secret``."""
     return key_hash_of(secret)[:FINGERPRINT_LENGTH]
+
+
+# What _locked_stored() may yield instead of the stored data: it is what was loaded.
+UNCHANGED: Any = object()
 
 
 def _snapshot(data: dict[str, Any]) -> str:
@@ -114,7 +122,9 @@ class SessionApiStoreMixin:
         elif not self._save_unchanged_since_load(data):
             loaded = json.loads(snapshot)
             with self._locked_stored() as stored:
-                if stored is not None and not self.is_past_expiry(stored):
+                if stored is UNCHANGED:
+                    pass  # nobody wrote in between: this request's data is the result
+                elif stored is not None and not self.is_past_expiry(stored):
                     data = merge_changes(base=loaded, mine=data, theirs=stored)
                     self._session_cache = data
                 # A session that is gone stays gone: Django's save raises UpdateError.
@@ -133,7 +143,11 @@ class SessionApiStoreMixin:
 
     @contextmanager
     def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
-        """Hold this session's write lock; yield what is stored now (None if gone)."""
+        """Hold this session's write lock; yield what is stored now (None if gone).
+
+        ``UNCHANGED`` stands for "exactly what this request loaded", for an engine that
+        can tell so more cheaply than by decoding the stored data.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define _locked_stored()")
 
     # --- Identity --------------------------------------------------------------------

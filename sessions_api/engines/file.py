@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.sessions.backends import file
 
-from sessions_api.engines.base import SessionApiStoreMixin
+from sessions_api.engines.base import UNCHANGED, SessionApiStoreMixin
 
 # Writers lock one of a fixed set of lock files, chosen by the session key, instead of
 # one lock file per session (which would double the files in the directory, the reason
@@ -29,6 +29,12 @@ def _lock_dir(storage_path: str) -> str:
 class SessionStore(SessionApiStoreMixin, file.SessionStore):
     engine_name = "file"
 
+    def decode(self, session_data: str) -> dict[str, Any]:
+        # Django's load() passes the file's text here: keep it, so that a save can see
+        # whether the file changed since without decoding it again (_read_stored).
+        self._loaded_raw = session_data
+        return super().decode(session_data)
+
     @contextmanager
     def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
         lock_dir = _lock_dir(self.storage_path)
@@ -39,6 +45,8 @@ class SessionStore(SessionApiStoreMixin, file.SessionStore):
                 yield self._read_stored()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+                # The file now holds what this save wrote, which we have no text of.
+                self._loaded_raw = None
 
     def _read_stored(self) -> dict[str, Any] | None:
         try:
@@ -46,4 +54,6 @@ class SessionStore(SessionApiStoreMixin, file.SessionStore):
                 raw = handle.read()
         except FileNotFoundError:
             return None
+        if raw and raw == getattr(self, "_loaded_raw", None):
+            return UNCHANGED
         return self.decode(raw) if raw else {}
