@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from django.conf import settings
 
 from tests.sessions_api.test_keys import key_url, problem
@@ -125,3 +126,57 @@ def test_csrf_endpoint_sets_a_readable_cookie(make_client):
     cookie = response.cookies[settings.CSRF_COOKIE_NAME]
     assert cookie.value and len(token) == 64
     assert not cookie["httponly"]
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        None,
+        {"seconds": 600},
+        {"expires_at": "in ten days, at +02:00"},
+        {"at_browser_close": True},
+    ],
+)
+def test_the_session_object_is_what_its_documented_serializer_renders(client, engine, expiry):
+    """The session views render session_detail() directly; SessionSerializer is what the
+    schema documents. Both must give the same JSON, field for field, in every state."""
+    import json
+    from importlib import import_module
+
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+    from rest_framework.renderers import JSONRenderer
+
+    from api_project.views import json_response
+    from sessions_api.selectors import session_detail
+    from sessions_api.serializers import SessionSerializer
+    from tests.factories import make_user
+    from tests.sessions_api.test_auth import login
+
+    def rendered_both_ways() -> tuple[dict, dict]:
+        request = RequestFactory().get(SESSION)
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore(
+            client.session_cookie()
+        )
+        request.user = get_user(request)
+        detail = session_detail(request=request)
+        fast = json.loads(json_response(detail).content)
+        documented = json.loads(JSONRenderer().render(SessionSerializer(detail).data))
+        return fast, documented
+
+    fast, documented = rendered_both_ways()  # no session at all
+    assert fast == documented and fast["id"] is None
+    client.send("PUT", key_url("a"), {"value": {"nested": [1, "é"]}})
+    if expiry and "expires_at" in expiry:
+        from datetime import datetime, timedelta, timezone
+
+        moment = datetime.now(timezone(timedelta(hours=2))) + timedelta(days=10)
+        expiry = {"expires_at": moment.isoformat()}  # microseconds and a non-UTC offset
+    if expiry:
+        assert client.send("PUT", "/api/v1/session/expiry/", expiry).status_code == 200
+    fast, documented = rendered_both_ways()
+    assert fast == documented and fast["keys"] == 1
+    login(client, make_user())
+    fast, documented = rendered_both_ways()
+    assert fast == documented and fast["user"]["username"]
+    assert client.get(SESSION).json()["user"] == fast["user"]
