@@ -118,6 +118,30 @@ def test_unsafe_methods_need_csrf_even_for_anonymous_callers(make_client, engine
     assert client.get("/api/v1/session/keys/").json() == []
 
 
+def test_the_csrf_check_comes_before_the_body_is_read(make_client, engine):
+    """Without a token, a malformed or unsupported body is a CSRF failure, not a 400/415."""
+    client = make_client(with_csrf=False)
+    client.get("/api/v1/auth/csrf/")  # the cookie, but no header
+    for path in ("/api/v1/session/keys/", "/api/v1/tasks/", "/api/v1/auth/login/"):
+        for method in ("POST", "PUT"):
+            response = client.generic(method, path, "{not json", "application/json")
+            if response.status_code == 405:
+                continue
+            problem(response, 403, "csrf_failed")
+    # With the token the same body gets its own answer.
+    client.credentials(HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value)
+    problem(
+        client.generic("POST", "/api/v1/session/keys/", "{not json", "application/json"),
+        400,
+        "parse_error",
+    )
+    problem(
+        client.generic("POST", "/api/v1/session/keys/", "a=1", "application/x-www-form-urlencoded"),
+        415,
+        "unsupported_media_type",
+    )
+
+
 def test_csrf_endpoint_sets_a_readable_cookie(make_client):
     client = make_client(with_csrf=False)
     response = client.get("/api/v1/auth/csrf/")
