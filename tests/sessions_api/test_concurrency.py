@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -27,23 +28,34 @@ def test_merge_applies_only_what_this_request_changed():
     }
 
 
-def test_two_overlapping_stores_keep_both_changes(engine):
+def two_requests_on_one_session(engine: str) -> tuple[type, str, Any, Any]:
+    """A seeded session (``{"seed": 0}``) and two stores that have both loaded it, as two
+    overlapping requests would: (store class, session key, first, second)."""
     if engine == "signed_cookies":
         pytest.skip("Signed cookies live in the browser: the last response wins.")
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    first = store()
-    first["seed"] = 0
-    first.save()
-    key = first.session_key
-    a, b = store(session_key=key), store(session_key=key)
-    a.keys(), b.keys()  # both requests load the same state
+    seeded = store()
+    seeded["seed"] = 0
+    seeded.save()
+    key = seeded.session_key
+    first, second = store(session_key=key), store(session_key=key)
+    first.keys(), second.keys()
+    return store, key, first, second
+
+
+def client_data(store: type, key: str) -> dict[str, Any]:
+    """What a fresh request reads from the session, minus the server's ``_`` keys."""
+    return {k: v for k, v in store(session_key=key).items() if not k.startswith("_")}
+
+
+def test_two_overlapping_stores_keep_both_changes(engine):
+    store, key, a, b = two_requests_on_one_session(engine)
     a["x"] = 1
     b["y"] = 2
     del b["seed"]
     a.save()
     b.save()
-    final = dict(store(session_key=key).items())
-    assert {k: v for k, v in final.items() if not k.startswith("_")} == {"x": 1, "y": 2}
+    assert client_data(store, key) == {"x": 1, "y": 2}
 
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/sessions_api_concurrency"

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.sessions_api.test_concurrency import client_data, two_requests_on_one_session
+
 PUT = "/api/v1/session/keys/counter/"
 GET = "/api/v1/session/keys/counter/"
 
@@ -89,14 +91,7 @@ def test_a_read_is_one_round_trip(client, engine):
 
 def test_a_write_after_someone_elses_takes_the_locked_merge(engine):
     """The compare-and-set sees the other write, and the save falls back to the merge."""
-    if engine == "signed_cookies":
-        pytest.skip("Signed cookies live in the browser: the last response wins.")
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    first = store()
-    first["seed"] = 0
-    first.save()
-    mine, theirs = store(session_key=first.session_key), store(session_key=first.session_key)
-    mine.keys(), theirs.keys()
+    store, key, mine, theirs = two_requests_on_one_session(engine)
     theirs["theirs"] = 1
     theirs.save()
     mine["mine"] = 2
@@ -109,12 +104,7 @@ def test_a_write_after_someone_elses_takes_the_locked_merge(engine):
         verbs = sql_verbs(queries)
         # The conditional UPDATE matched nothing, then the locked read of the row.
         assert verbs[0] == "UPDATE" and "SELECT" in verbs[1:], verbs
-    final = dict(store(session_key=first.session_key).items())
-    assert {k: v for k, v in final.items() if not k.startswith("_")} == {
-        "seed": 0,
-        "theirs": 1,
-        "mine": 2,
-    }
+    assert client_data(store, key) == {"seed": 0, "theirs": 1, "mine": 2}
 
 
 def test_an_uncontended_file_save_does_not_decode_the_file_again(engine, monkeypatch):
