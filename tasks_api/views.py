@@ -77,12 +77,6 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _task_response(detail: dict[str, Any], status_code: int = status.HTTP_200_OK) -> HttpResponse:
-    # task_detail() is already the documented shape (TaskSerializer, which the schema
-    # shows and a test holds it to): a poll renders it without building the serializer.
-    return json_response(detail, status=status_code)
-
-
 @extend_schema(tags=["tasks"])
 class TaskViewSet(ApiGenericViewSet):
     """The caller's tasks: a logged-in user's, or else those of the caller's session."""
@@ -171,8 +165,8 @@ class TaskViewSet(ApiGenericViewSet):
             detail = selectors.task_detail_queued(record=record)
         else:  # an Idempotency-Key replay: the first task as it is now
             detail = selectors.task_detail(record=selectors.task_refresh(record=record))
-        response = _task_response(
-            detail, status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        response = json_response(
+            detail, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
         )
         response["Location"] = request.build_absolute_uri(detail["url"])
         return response
@@ -185,7 +179,7 @@ class TaskViewSet(ApiGenericViewSet):
     )
     def retrieve(self, request: Request, id: str) -> HttpResponse:
         record = selectors.task_get(owner=self._owner(), task_id=id)
-        return _task_response(selectors.task_detail(record=record))
+        return json_response(selectors.task_detail(record=record))
 
     @extend_schema(
         operation_id="tasks_cancel",
@@ -204,4 +198,4 @@ class TaskViewSet(ApiGenericViewSet):
     def cancel(self, request: Request, id: str) -> HttpResponse:
         record = selectors.task_get(owner=self._owner(), task_id=id)
         record = services.task_cancel(record=record)
-        return _task_response(selectors.task_detail(record=record), status.HTTP_202_ACCEPTED)
+        return json_response(selectors.task_detail(record=record), status=status.HTTP_202_ACCEPTED)

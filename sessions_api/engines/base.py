@@ -88,6 +88,10 @@ class SessionApiStoreMixin:
     engine_name: ClassVar[str] = ""
     #: False where the data lives in the browser (``signed_cookies``).
     server_side: ClassVar[bool] = True
+    #: The stored form (row text, Redis bytes, file text) as this request read it, for
+    #: the engines' compare-and-set; None when unknown (nothing read, or a locked save
+    #: has written something else since).
+    _loaded_raw: Any = None
 
     # --- Expiry stamping -----------------------------------------------------------
 
@@ -130,6 +134,7 @@ class SessionApiStoreMixin:
                 # A session that is gone stays gone: Django's save raises UpdateError.
                 self._stamp_expiry(data)
                 super().save(must_create=False)  # type: ignore[misc]
+            self._loaded_raw = None  # the store now holds what this save wrote
         self._loaded = _snapshot(data)
 
     def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:

@@ -71,7 +71,7 @@ class SessionStore(SessionApiStoreMixin, _StrictCacheStore):
     engine_name = "cache"
 
     def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:
-        backend, raw = self._redis(), getattr(self, "_loaded_raw", None)
+        backend, raw = self._redis(), self._loaded_raw
         if backend is None or raw is None:
             return False
         self._stamp_expiry(data)
@@ -92,7 +92,6 @@ class SessionStore(SessionApiStoreMixin, _StrictCacheStore):
     def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
         # An atomic lock in the cache itself (Redis SET NX with an expiry), so it holds
         # across processes and hosts. It expires on its own if a holder dies.
-        self._loaded_raw = None
         lock_key = f"{self.cache_key}:lock"
         token = secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_WAIT_SECONDS

@@ -29,7 +29,7 @@ class DatabaseLockMixin:
         return row
 
     def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:
-        raw = getattr(self, "_loaded_raw", None)
+        raw = self._loaded_raw
         if raw is None or not self.session_key:  # type: ignore[attr-defined]
             return False  # no stored form was read (a new session, or an old-style cache entry)
         self._stamp_expiry(data)  # type: ignore[attr-defined]
@@ -52,7 +52,6 @@ class DatabaseLockMixin:
     def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
         model = self.model  # type: ignore[attr-defined]
         using = router.db_for_write(model)
-        self._loaded_raw = None
         with transaction.atomic(using=using):
             row = (
                 model.objects.using(using)

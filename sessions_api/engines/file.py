@@ -45,8 +45,6 @@ class SessionStore(SessionApiStoreMixin, file.SessionStore):
                 yield self._read_stored()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-                # The file now holds what this save wrote, which we have no text of.
-                self._loaded_raw = None
 
     def _read_stored(self) -> dict[str, Any] | None:
         try:
@@ -54,6 +52,6 @@ class SessionStore(SessionApiStoreMixin, file.SessionStore):
                 raw = handle.read()
         except FileNotFoundError:
             return None
-        if raw and raw == getattr(self, "_loaded_raw", None):
+        if raw and raw == self._loaded_raw:
             return UNCHANGED
         return self.decode(raw) if raw else {}

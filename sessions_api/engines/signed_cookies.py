@@ -69,22 +69,27 @@ class SessionStore(SessionApiStoreMixin, signed_cookies.SessionStore):
             sid = data[SID_KEY] = secrets.token_hex(16)
         return sid
 
+    @staticmethod
+    def _cookie_payload(data: dict[str, Any]) -> dict[str, Any]:
+        """A copy of ``data`` with the session id a save would add (its length, not value)."""
+        payload = dict(data)
+        payload.setdefault(SID_KEY, "0" * 32)
+        return payload
+
     def cookie_bytes_upper_bound(self, data: dict[str, Any]) -> int:
         """At least ``projected_cookie_bytes(data)``, from the JSON length alone.
 
         The cookie value is base64 of the JSON (or of its zlib form, only when shorter),
         a "." for compression, then ":" + timestamp + ":" + a 43-character signature.
         """
-        payload = dict(data)
-        payload.setdefault(SID_KEY, "0" * 32)
+        payload = self._cookie_payload(data)
         payload[EXPIRES_KEY] = 10**10  # the widest stamp for centuries
         raw = len(self.serializer().dumps(payload))
         return len(settings.SESSION_COOKIE_NAME) + 1 + 1 + -(-raw * 4 // 3) + 1 + 13 + 1 + 43
 
     def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
         """Bytes of ``name=value`` for the cookie that would carry ``data`` if saved now."""
-        payload = dict(data)
-        payload.setdefault(SID_KEY, "0" * 32)
+        payload = self._cookie_payload(data)
         self._stamp_expiry(payload)
         value = signing.dumps(payload, compress=True, salt=SALT, serializer=self.serializer)
         return len(settings.SESSION_COOKIE_NAME) + 1 + len(value)
