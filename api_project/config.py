@@ -12,15 +12,10 @@ from typing import Any
 
 import environ
 
-# Short names accepted by SESSION_ENGINE. Each maps to our own store, which is Django's
-# store plus the mixin in sessions_api.engines.base (server-side expiry, fingerprints).
-SESSION_ENGINES = {
-    "db": "sessions_api.engines.db",
-    "file": "sessions_api.engines.file",
-    "cache": "sessions_api.engines.cache",
-    "cached_db": "sessions_api.engines.cached_db",
-    "signed_cookies": "sessions_api.engines.signed_cookies",
-}
+# Short names accepted by SESSION_ENGINE. Each maps to the app's own store, which is
+# Django's store meeting the contract of sessions_api.engines.base.
+from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
+
 _DJANGO_ENGINE_PREFIX = "django.contrib.sessions.backends."
 
 
@@ -93,24 +88,22 @@ class Reader:
             raise ConfigError(f"{name}={value!r} is not a rate; use e.g. 5/min, 100/hour.")
         return value
 
-    def session_engine(self, name: str = "SESSION_ENGINE") -> tuple[str, str]:
-        """Return (short name, module path) for the session engine.
+    def session_engine(self, name: str = "SESSION_ENGINE") -> str:
+        """The module path of the session engine.
 
         Accepts the five short names, Django's own dotted paths for them (mapped to
-        ours), or any other dotted path to a module with a ``SessionStore``.
+        ours), or any other dotted path to a module whose ``SessionStore`` meets the
+        engine contract (checked when the app starts).
         """
         value = (self.raw(name) or "db").strip()
         if value in SESSION_ENGINES:
-            return value, SESSION_ENGINES[value]
+            return SESSION_ENGINES[value]
         if value.startswith(_DJANGO_ENGINE_PREFIX):
             short = value.removeprefix(_DJANGO_ENGINE_PREFIX)
             if short in SESSION_ENGINES:
-                return short, SESSION_ENGINES[short]
-        for short, path in SESSION_ENGINES.items():
-            if value == path:
-                return short, path
+                return SESSION_ENGINES[short]
         if "." in value and all(part.isidentifier() for part in value.split(".")):
-            return value.rsplit(".", 1)[-1], value
+            return value
         raise ConfigError(
             f"{name}={value!r} is not a session engine; use one of "
             f"{', '.join(SESSION_ENGINES)} or a dotted module path."

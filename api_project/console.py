@@ -14,6 +14,10 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from sessions_api.conf import app_settings
+from sessions_api.policy import KEY_NAME_SCHEMA, limits
+from tasks_api.policy import rules as task_rules
+
 
 def _csrf_header_name() -> str:
     """``CSRF_HEADER_NAME`` as an HTTP header (``HTTP_X_CSRFTOKEN`` -> ``X-CSRFTOKEN``)."""
@@ -27,7 +31,11 @@ def console_view(request: HttpRequest) -> HttpResponse:
     config = {
         "csrfCookieName": settings.CSRF_COOKIE_NAME,
         "csrfHeaderName": _csrf_header_name(),
-        "allowRegistration": settings.ALLOW_REGISTRATION,
-        "maxExpirySeconds": settings.SESSION_API_MAX_EXPIRY_SECONDS,
+        "allowRegistration": app_settings.ALLOW_REGISTRATION,
+        "maxExpirySeconds": app_settings.SESSION_API_MAX_EXPIRY_SECONDS,
+        # The rules the console shows and checks, from the modules that define them.
+        "keyName": KEY_NAME_SCHEMA,
+        "limits": limits(),
+        "tasks": task_rules(),
     }
     return render(request, "console.html", {"console_config": config})

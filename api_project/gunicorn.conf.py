@@ -142,7 +142,7 @@ forwarded_allow_ips = _allowed_ips("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # LOGGING
 # ------------------------------------------------------------------------------
-# The application logs one line per request itself (api_project.logging, with the
+# The application logs one line per request itself (sessions_api.request_log, with the
 # request id and user); gunicorn's access log would repeat it, so it is opt-in.
 accesslog = "-" if _raw("GUNICORN_ACCESS_LOG").lower() in {"1", "true", "yes", "on"} else None
 errorlog = "-"

@@ -15,14 +15,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api_project.errors import problem_body, problem_response
-from api_project.views import ApiView
+from sessions_api.problems import problem_body, problem_response
+from sessions_api.rest import ApiView
+from sessions_api.selectors import session_engine_name
+from tasks_api.broker import check as check_broker
 
 # Engines whose sessions live in the cache: readiness must include it for them.
 CACHE_ENGINES = {"cache", "cached_db"}
 
-# Extra readiness checks other apps add (the task app adds the broker).
-READINESS_CHECKS: dict[str, Callable[[], None]] = {}
 
 
 def check_database() -> None:
@@ -69,14 +69,13 @@ class HealthzView(ProbeView):
 
 @extend_schema(exclude=True)
 class ReadyzView(ProbeView):
-    """Readiness: the database, the cache (when sessions use it) and registered checks."""
+    """Readiness: the database, the cache (when sessions use it) and the broker."""
 
     def get(self, request: Request) -> Response:
         checks = {"database": _timed(check_database)}
-        if settings.SESSION_API_ENGINE in CACHE_ENGINES:
+        if session_engine_name() in CACHE_ENGINES:
             checks["cache"] = _timed(check_cache)
-        for name, check in READINESS_CHECKS.items():
-            checks[name] = _timed(check)
+        checks["broker"] = _timed(check_broker)
         if all(result["ok"] for result in checks.values()):
             return Response({"status": "ok", "checks": checks})
         failed = ", ".join(name for name, result in checks.items() if not result["ok"])

@@ -8,6 +8,11 @@ the README. A bad value stops start-up with one line naming the variable.
 from pathlib import Path
 
 from api_project.config import ConfigError, Reader, fail
+from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
+from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
+
+# The apps' own defaults, so that each default is written once.
+app_defaults = {**SESSIONS_API_DEFAULTS, **TASKS_API_DEFAULTS}
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +31,7 @@ try:
             )
         SECRET_KEY = "insecure-development-key-" + "x" * 40
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-    ALLOW_REGISTRATION = env.bool("ALLOW_REGISTRATION", True)
+    ALLOW_REGISTRATION = env.bool("ALLOW_REGISTRATION", app_defaults["ALLOW_REGISTRATION"])
 
     LANGUAGE_CODE = "en-us"
     TIME_ZONE = "UTC"
@@ -55,10 +60,10 @@ try:
     ]
 
     MIDDLEWARE = [
-        "api_project.logging.RequestLogMiddleware",
+        "sessions_api.request_log.RequestLogMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
-        "api_project.middleware.ApiRequestGuardMiddleware",
+        "sessions_api.middleware.ApiRequestGuardMiddleware",
         "corsheaders.middleware.CorsMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.common.CommonMiddleware",
@@ -115,7 +120,7 @@ try:
 
     # SESSIONS
     # ------------------------------------------------------------------------------
-    SESSION_API_ENGINE, SESSION_ENGINE = env.session_engine()
+    SESSION_ENGINE = env.session_engine()
     SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
     SESSION_COOKIE_NAME = env.str("SESSION_COOKIE_NAME", "sessionid")
     SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 1209600, minimum=1)
@@ -130,10 +135,20 @@ try:
     SESSION_FILE_PATH = env.str("SESSION_FILE_PATH") or None
     SESSION_CACHE_ALIAS = env.str("SESSION_CACHE_ALIAS", "default")
 
-    SESSION_API_MAX_VALUE_BYTES = env.int("SESSION_API_MAX_VALUE_BYTES", 16384, minimum=1)
-    SESSION_API_MAX_SESSION_BYTES = env.int("SESSION_API_MAX_SESSION_BYTES", 65536, minimum=2)
-    SESSION_API_MAX_KEYS = env.int("SESSION_API_MAX_KEYS", 256, minimum=1)
-    SESSION_API_MAX_EXPIRY_SECONDS = env.int("SESSION_API_MAX_EXPIRY_SECONDS", 31536000, minimum=1)
+    SESSION_API_MAX_VALUE_BYTES = env.int(
+        "SESSION_API_MAX_VALUE_BYTES", app_defaults["SESSION_API_MAX_VALUE_BYTES"], minimum=1
+    )
+    SESSION_API_MAX_SESSION_BYTES = env.int(
+        "SESSION_API_MAX_SESSION_BYTES", app_defaults["SESSION_API_MAX_SESSION_BYTES"], minimum=2
+    )
+    SESSION_API_MAX_KEYS = env.int(
+        "SESSION_API_MAX_KEYS", app_defaults["SESSION_API_MAX_KEYS"], minimum=1
+    )
+    SESSION_API_MAX_EXPIRY_SECONDS = env.int(
+        "SESSION_API_MAX_EXPIRY_SECONDS", app_defaults["SESSION_API_MAX_EXPIRY_SECONDS"], minimum=1
+    )
+    # Django's own error pages answer problem+json under these paths.
+    SESSION_API_PROBLEM_PATHS = ("/api/", "/healthz", "/readyz")
 
     # SECURITY
     # ------------------------------------------------------------------------------
@@ -144,7 +159,7 @@ try:
     _csrf_samesite = env.choice("CSRF_COOKIE_SAMESITE", "Lax", ["Lax", "Strict", "None"])
     CSRF_COOKIE_SAMESITE = _csrf_samesite
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
-    CSRF_FAILURE_VIEW = "api_project.errors.csrf_failure"
+    CSRF_FAILURE_VIEW = "sessions_api.problems.csrf_failure"
 
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0, minimum=0)
@@ -174,10 +189,18 @@ try:
     # How many reverse proxies in front may be trusted for X-Forwarded-For (client
     # addresses in the session registry and the login throttles). None by default:
     # any client can send the header.
-    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-    LOGIN_THROTTLE_IP_RATE = env.rate("LOGIN_THROTTLE_IP_RATE", "20/min")
-    LOGIN_THROTTLE_USERNAME_RATE = env.rate("LOGIN_THROTTLE_USERNAME_RATE", "5/min")
-    REGISTER_THROTTLE_RATE = env.rate("REGISTER_THROTTLE_RATE", "20/hour")
+    TRUSTED_PROXY_COUNT = env.int(
+        "TRUSTED_PROXY_COUNT", app_defaults["TRUSTED_PROXY_COUNT"], minimum=0
+    )
+    LOGIN_THROTTLE_IP_RATE = env.rate(
+        "LOGIN_THROTTLE_IP_RATE", app_defaults["LOGIN_THROTTLE_IP_RATE"]
+    )
+    LOGIN_THROTTLE_USERNAME_RATE = env.rate(
+        "LOGIN_THROTTLE_USERNAME_RATE", app_defaults["LOGIN_THROTTLE_USERNAME_RATE"]
+    )
+    REGISTER_THROTTLE_RATE = env.rate(
+        "REGISTER_THROTTLE_RATE", app_defaults["REGISTER_THROTTLE_RATE"]
+    )
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
         {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -216,10 +239,10 @@ try:
         "DEFAULT_AUTHENTICATION_CLASSES": ["sessions_api.authentication.CsrfSessionAuthentication"],
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": ["api_project.parsers.StrictJSONParser"],
-        "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api_project.negotiation.JsonNegotiation",
+        "DEFAULT_PARSER_CLASSES": ["sessions_api.parsers.StrictJSONParser"],
+        "DEFAULT_CONTENT_NEGOTIATION_CLASS": "sessions_api.negotiation.JsonNegotiation",
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-        "EXCEPTION_HANDLER": "api_project.errors.problem_exception_handler",
+        "EXCEPTION_HANDLER": "sessions_api.problems.problem_exception_handler",
         "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
         "DEFAULT_VERSIONING_CLASS": None,
         "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -247,7 +270,7 @@ try:
         "ENUM_NAME_OVERRIDES": {},
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
-            "api_project.openapi_hooks.exactly_one_of",
+            "sessions_api.schema.exactly_one_of",
         ],
         "AUTHENTICATION_WHITELIST": ["sessions_api.authentication.CsrfSessionAuthentication"],
     }
@@ -321,11 +344,15 @@ try:
     # TASKS (tasks_api)
     # ------------------------------------------------------------------------------
     # Enqueues per owner (the user, or the anonymous session); DRF rate syntax.
-    TASKS_ENQUEUE_RATE = env.rate("TASKS_ENQUEUE_RATE", "60/min")
+    TASKS_ENQUEUE_RATE = env.rate("TASKS_ENQUEUE_RATE", app_defaults["TASKS_ENQUEUE_RATE"])
     # Seconds a publish may wait for the broker's confirm before the answer is 503.
-    TASKS_PUBLISH_TIMEOUT = env.int("TASKS_PUBLISH_TIMEOUT", 2, minimum=1)
+    TASKS_PUBLISH_TIMEOUT = env.int(
+        "TASKS_PUBLISH_TIMEOUT", app_defaults["TASKS_PUBLISH_TIMEOUT"], minimum=1
+    )
     # Task records and their results are deleted this many days after submission.
-    TASKS_RETENTION_DAYS = env.int("TASKS_RETENTION_DAYS", 7, minimum=1)
+    TASKS_RETENTION_DAYS = env.int(
+        "TASKS_RETENTION_DAYS", app_defaults["TASKS_RETENTION_DAYS"], minimum=1
+    )
 
     # LOGGING
     # ------------------------------------------------------------------------------
@@ -334,10 +361,10 @@ try:
     LOGGING = {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "api_project.logging.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "sessions_api.request_log.RequestIdFilter"}},
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-            "json": {"()": "api_project.logging.JsonFormatter"},
+            "json": {"()": "sessions_api.request_log.JsonFormatter"},
         },
         "handlers": {
             "console": {

@@ -19,7 +19,7 @@ urlpatterns = [
     path("", console_view, name="console"),
 ]
 
-handler400 = "api_project.errors.bad_request"
-handler403 = "api_project.errors.permission_denied"
-handler404 = "api_project.errors.page_not_found"
-handler500 = "api_project.errors.server_error"
+handler400 = "sessions_api.problems.bad_request"
+handler403 = "sessions_api.problems.permission_denied"
+handler404 = "sessions_api.problems.page_not_found"
+handler500 = "sessions_api.problems.server_error"

@@ -17,12 +17,21 @@ only in what the request reaches after the middleware: plain function views
 import os
 
 from api_project.settings import *  # noqa: F403
-from api_project.settings import SESSION_API_ENGINE
+from api_project.settings import SESSION_ENGINE as _SERVICE_ENGINE
 
 ROOT_URLCONF = "bench.baseline_urls"
 
 _store = os.environ.get("BENCH_BASELINE_STORE", "django")
 if _store == "django":
-    SESSION_ENGINE = f"django.contrib.sessions.backends.{SESSION_API_ENGINE}"
+    SESSION_ENGINE = f"django.contrib.sessions.backends.{_SERVICE_ENGINE.rsplit('.', 1)[-1]}"
+    # Bare Django: the apps (which refuse a store that is not theirs at start-up) and
+    # their registry middleware make way for Django's own authentication middleware.
+    INSTALLED_APPS = [a for a in INSTALLED_APPS if a not in {"sessions_api", "tasks_api"}]  # noqa: F405
+    MIDDLEWARE = [  # noqa: F405
+        "django.contrib.auth.middleware.AuthenticationMiddleware"
+        if m == "sessions_api.middleware.RegistryAuthenticationMiddleware"
+        else m
+        for m in MIDDLEWARE  # noqa: F405
+    ]
 elif _store != "project":
     raise SystemExit(f"BENCH_BASELINE_STORE={_store!r}: use django or project.")

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from sessions_api.models import UserSession
-from sessions_api.registry import user_sessions_revoke
+from sessions_api.models import UserSession, UserSessionQuerySet
 
 
 @admin.register(UserSession)
@@ -37,13 +35,13 @@ class UserSessionAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Revoke (log out) the selected sessions", permissions=["delete"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
-        count = user_sessions_revoke(rows=list(queryset))
+    def revoke(self, request: HttpRequest, queryset: UserSessionQuerySet) -> None:
+        count = queryset.revoke()
         self.message_user(request, f"Logged out {count} session(s).", messages.SUCCESS)
 
     # Deleting from the admin is revoking: the store's copy goes too.
     def delete_model(self, request: HttpRequest, obj: UserSession) -> None:
-        user_sessions_revoke(rows=[obj])
+        obj.end()
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
-        user_sessions_revoke(rows=list(queryset))
+    def delete_queryset(self, request: HttpRequest, queryset: UserSessionQuerySet) -> None:
+        queryset.revoke()

@@ -1,6 +1,11 @@
-"""App configuration for sessions_api."""
+"""App configuration for sessions_api: receivers, the OpenAPI scheme, the engine check."""
+
+from __future__ import annotations
+
+from importlib import import_module
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class SessionsApiConfig(AppConfig):
@@ -9,5 +14,10 @@ class SessionsApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the registry to login/logout; registers the OpenAPI auth scheme.
+        # Importing them connects the registry to Django's signals and registers the
+        # OpenAPI authentication scheme; both modules need the app registry ready.
         from sessions_api import receivers, schema  # noqa: F401
+        from sessions_api.engines import store_check
+
+        engine = settings.SESSION_ENGINE
+        store_check(store=import_module(engine).SessionStore, engine=engine)

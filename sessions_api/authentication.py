@@ -14,7 +14,8 @@ from typing import Any
 from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.request import Request, is_form_media_type
 
-from api_project.errors import CsrfFailed
+from sessions_api.drf_internals import django_request
+from sessions_api.errors import CsrfFailed
 
 
 def _no_response(request: Any) -> None:  # pragma: no cover - never called
@@ -32,7 +33,7 @@ class CsrfSessionAuthentication(SessionAuthentication):
         # Django's CsrfViewMiddleware accepts these methods without looking at a token.
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             self.enforce_csrf(request)
-        user = getattr(request._request, "user", None)
+        user = getattr(django_request(request), "user", None)
         if not user or not user.is_active:
             return None
         return (user, None)
@@ -43,7 +44,9 @@ class CsrfSessionAuthentication(SessionAuthentication):
         # before the 403 it deserves. Django's own request leaves a non-form body unread
         # (its POST is empty), and costs no proxying; form bodies keep DRF's Request,
         # whose parsing answers them 415 as before.
-        target: Any = request if is_form_media_type(request.content_type) else request._request
+        target: Any = (
+            request if is_form_media_type(request.content_type) else django_request(request)
+        )
         # Populates META["CSRF_COOKIE"], which process_view() compares against;
         # CsrfViewMiddleware has already done so for any request that went through it.
         if "CSRF_COOKIE" not in target.META:

@@ -1,9 +1,120 @@
-"""The registry of logged-in sessions: one row per login, per device."""
+"""The registry of logged-in sessions: one row per login, per device.
+
+The registry's behaviour lives here, on the model and its manager, as django-allauth's
+``usersessions`` keeps it: ``UserSession.objects.create_from_request()`` on login,
+``.for_session()`` / ``.rekey()`` / ``.forget()`` as a session's key moves on or ends,
+``.revoke()`` on a queryset to log sessions out on every engine, and ``row.touch()``
+for last-seen.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+
+from sessions_api.client import client_ip, client_user_agent
+from sessions_api.engines import ENGINE_MODULES, ApiSessionStore, api_session
+from sessions_api.engines.base import FINGERPRINT_LENGTH
+from sessions_api.sealing import seal, unseal
+
+logger = logging.getLogger(__name__)
+
+# Last-seen is written at most this often per session: no write on every request.
+LAST_SEEN_EVERY = timedelta(seconds=60)
+
+
+def _sealed_key(session: ApiSessionStore) -> str:
+    # Only a server-side store has something to delete on revocation.
+    return seal(session.session_key) if session.server_side and session.session_key else ""
+
+
+class UserSessionQuerySet(models.QuerySet["UserSession"]):
+    def revoke(self) -> int:
+        """Log these sessions out at once, on every engine; return how many there were."""
+        count = 0
+        for row in list(self):
+            row.end()
+            count += 1
+        return count
+
+
+class UserSessionManager(models.Manager["UserSession"]):
+    def get_queryset(self) -> UserSessionQuerySet:
+        return UserSessionQuerySet(self.model, using=self._db)
+
+    def create_from_request(self, *, request: HttpRequest, user: Any) -> UserSession | None:
+        """Register the session ``request`` has just logged ``user`` into.
+
+        The session must already be known by its identity (a server-side session
+        needs its key: the login flow saves it first).
+        """
+        session = api_session(request)
+        key_hash = session.key_hash()
+        if not key_hash:
+            return None
+        now = timezone.now()
+        row, _ = self.update_or_create(
+            key_hash=key_hash,
+            defaults={
+                "user": user,
+                "sealed_key": _sealed_key(session),
+                "engine": session.engine_name,
+                "last_seen_at": now,
+                "expires_at": session.get_expiry_date(),
+                "ip": client_ip(request),
+                "user_agent": client_user_agent(request),
+            },
+        )
+        return row
+
+    def for_session(self, *, session: ApiSessionStore, user_id: Any) -> UserSession | None:
+        """The live row of this logged-in session, or None when it has none (read only).
+
+        One indexed lookup; what the middleware asks on every logged-in request.
+        """
+        key_hash = session.key_hash()
+        if not key_hash:
+            return None
+        return (
+            self.filter(key_hash=key_hash, user_id=user_id)
+            .only("pk", "last_seen_at")
+            .first()
+        )
+
+    def rekey(self, *, old_hash: str, session: ApiSessionStore) -> int:
+        """A logged-in session changed its key (``cycle_key``): follow it."""
+        return self.filter(key_hash=old_hash).update(
+            key_hash=session.key_hash(), sealed_key=_sealed_key(session)
+        )
+
+    def forget(self, *, session: ApiSessionStore) -> None:
+        """The session is logging out: drop its row (the caller flushes the session)."""
+        key_hash = session.key_hash()
+        if key_hash:
+            self.filter(key_hash=key_hash).delete()
+
+    def revoke_all(self, *, user: Any, except_hash: str | None = None) -> int:
+        """Revoke every session of ``user`` except the one whose hash is ``except_hash``."""
+        rows = self.filter(user=user)
+        if except_hash:
+            rows = rows.exclude(key_hash=except_hash)
+        return rows.revoke()
+
+    def expired(self) -> UserSessionQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+    def live_for(self, *, user: Any) -> UserSessionQuerySet:
+        """The user's unexpired sessions, most recently seen first."""
+        return self.filter(user=user, expires_at__gt=timezone.now()).order_by(
+            "-last_seen_at", "-pk"
+        )
 
 
 class UserSession(models.Model):
@@ -32,6 +143,8 @@ class UserSession(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True, default="")
 
+    objects = UserSessionManager()
+
     class Meta:
         ordering = ["-last_seen_at"]
         verbose_name = "user session"
@@ -41,6 +154,33 @@ class UserSession(models.Model):
 
     @property
     def public_id(self) -> str:
-        from sessions_api.engines.base import FINGERPRINT_LENGTH
-
         return self.key_hash[:FINGERPRINT_LENGTH]
+
+    def is_current(self, *, session: ApiSessionStore) -> bool:
+        return self.key_hash == session.key_hash()
+
+    def touch(self, *, request: HttpRequest, session: ApiSessionStore) -> None:
+        """Refresh last-seen, address and expiry: a write at most once a minute."""
+        now = timezone.now()
+        if now - self.last_seen_at < LAST_SEEN_EVERY:
+            return
+        type(self).objects.filter(pk=self.pk).update(
+            last_seen_at=now,
+            expires_at=session.get_expiry_date(),
+            ip=client_ip(request),
+            user_agent=client_user_agent(request),
+        )
+
+    def end(self) -> None:
+        """Log this session out: the row goes (which alone ends the login on every
+        engine) and, for a server-side engine, the session itself from its store."""
+        key = unseal(self.sealed_key)
+        if key:
+            try:
+                module = ENGINE_MODULES.get(self.engine, settings.SESSION_ENGINE)
+                import_module(module).SessionStore(session_key=key).delete()
+            except Exception:
+                # The row's deletion below is what ends the login; a store that is
+                # briefly unreachable only delays reclaiming the space.
+                logger.warning("Could not delete revoked session %s from its store", self.public_id)
+        self.delete()

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api_project.fields import StrictCharField
-from sessions_api.data import value_problem
+from sessions_api.conf import app_settings
+from sessions_api.engines import ENGINE_NAMES
+from sessions_api.fields import StrictCharField
+from sessions_api.policy import KEY_MAX_LENGTH, KEY_NAME_SCHEMA, KEY_PATTERN, value_problem
 
-ENGINES = ["db", "file", "cache", "cached_db", "signed_cookies"]
 POLICIES = ["default", "seconds", "datetime", "browser_close"]
 
 
 # --- Fields ------------------------------------------------------------------------
-
-
-KEY_NAME_SCHEMA = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 128,
-    "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
-}
 
 
 @extend_schema_field(KEY_NAME_SCHEMA)
@@ -132,7 +127,7 @@ class SessionSerializer(serializers.Serializer):
         help_text="A short, non-secret fingerprint of the session (12 hex characters), "
         "or null when the caller has no session. The session key itself is never sent.",
     )
-    engine = serializers.ChoiceField(choices=ENGINES)
+    engine = serializers.ChoiceField(choices=ENGINE_NAMES)
     is_empty = serializers.BooleanField(
         help_text="True when the session holds nothing: no keys, no login, no custom expiry."
     )
@@ -158,7 +153,7 @@ class CsrfTokenSerializer(serializers.Serializer):
 
 class KeyCreateSerializer(serializers.Serializer):
     key = KeyNameField(
-        help_text="1-128 characters matching `[A-Za-z0-9][A-Za-z0-9_.:-]*`; "
+        help_text=f"1-{KEY_MAX_LENGTH} characters matching `{KEY_PATTERN.pattern}`; "
         "names starting with `_` are reserved."
     )
     value = SessionValueField(help_text="Any JSON value, nested at most 32 levels deep.")
@@ -172,17 +167,25 @@ class KeyPutSerializer(serializers.Serializer):
         """``value`` of a request body, with the answers ``is_valid(raise_exception=True)`` gives.
 
         A serializer instance deep-copies its fields, a cost the hottest write of the API
-        need not pay: a body with a ``value`` runs the declared field directly, anything
-        else (missing field, not an object) goes through a real serializer for its errors.
+        need not pay: a body with a ``value`` runs one bound copy of the field, made once,
+        anything else (missing field, not an object) goes through a real serializer for
+        its errors.
         """
         if isinstance(data, dict) and "value" in data:
             try:
-                return cls._declared_fields["value"].run_validation(data["value"])
+                return _put_value_field(cls).run_validation(data["value"])
             except serializers.ValidationError as error:
                 raise serializers.ValidationError({"value": error.detail}) from None
         serializer = cls(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data["value"]
+
+
+@functools.cache
+def _put_value_field(serializer_class: type[KeyPutSerializer]) -> serializers.Field:
+    # ``fields`` is DRF's public accessor for a serializer's bound fields; validating a
+    # value keeps no state on the field, so one copy serves every request.
+    return serializer_class().fields["value"]
 
 
 class ExpiryUpdateSerializer(serializers.Serializer):
@@ -215,7 +218,7 @@ class ExpiryUpdateSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_seconds(self, value: int) -> int:
-        maximum = settings.SESSION_API_MAX_EXPIRY_SECONDS
+        maximum = app_settings.SESSION_API_MAX_EXPIRY_SECONDS
         if value > maximum:
             raise serializers.ValidationError(
                 f"Ensure this value is less than or equal to {maximum}.", code="max_value"
@@ -226,7 +229,7 @@ class ExpiryUpdateSerializer(serializers.Serializer):
         now = timezone.now()
         if value <= now:
             raise serializers.ValidationError("The expiry must be in the future.", code="past")
-        maximum = settings.SESSION_API_MAX_EXPIRY_SECONDS
+        maximum = app_settings.SESSION_API_MAX_EXPIRY_SECONDS
         if value - now > timedelta(seconds=maximum):
             raise serializers.ValidationError(
                 f"The expiry must be at most {maximum} seconds from now.", code="max_value"
@@ -270,9 +273,6 @@ class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
     def validate_username(self, value: str) -> str:
-        from django.contrib.auth import get_user_model
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         user_model = get_user_model()
         try:
             user_model.username_validator(value)
@@ -283,9 +283,6 @@ class RegisterSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from django.contrib.auth import get_user_model, password_validation
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         candidate = get_user_model()(username=attrs["username"], email=attrs.get("email", ""))
         try:
             password_validation.validate_password(attrs["password"], user=candidate)
@@ -313,9 +310,6 @@ class PasswordChangeSerializer(serializers.Serializer):
         return value
 
     def validate_new_password(self, value: str) -> str:
-        from django.contrib.auth import password_validation
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         try:
             password_validation.validate_password(value, user=self.context["user"])
         except DjangoValidationError as error:

@@ -12,48 +12,37 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import auth
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import transaction
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 from rest_framework.exceptions import NotFound
 
-from api_project.errors import (
+from sessions_api.conf import app_settings
+from sessions_api.engines import ApiSessionStore, api_session
+from sessions_api.errors import (
     InvalidCredentials,
-    InvalidKey,
     KeyExists,
-    ReservedKey,
     SessionTooLarge,
     TooManyKeys,
     ValueTooLarge,
 )
-from sessions_api.data import (
+from sessions_api.models import UserSession
+from sessions_api.policy import (
     OWNER_KEY,
-    RESERVED_PREFIX,
+    SIGNED_COOKIE_HEADROOM_BYTES,
     client_items,
     is_client_key,
     json_size,
-    key_name_problem,
+    key_validate,
 )
-
-# Room kept free in a signed cookie for what the server itself may add later (a login
-# adds about 150 bytes, a custom expiry about 40), so that a key write that fits can
-# never make a later login or set_expiry() overflow the browser's cookie limit.
-SIGNED_COOKIE_HEADROOM_BYTES = 256
-
-
-def session_key_validate(*, key: str) -> None:
-    """Raise ``reserved_key`` or ``invalid_key`` unless ``key`` is a client key name."""
-    if key.startswith(RESERVED_PREFIX):
-        raise ReservedKey(f"The key {key!r} starts with '_', which is reserved for the server.")
-    problem = key_name_problem(key)
-    if problem:
-        raise InvalidKey(f"The key name {key!r} is not allowed. {problem}")
+from sessions_api.selectors import user_session_get
 
 
 def session_key_set(
-    *, session: SessionBase, key: str, value: Any, create_only: bool = False
+    *, session: ApiSessionStore, key: str, value: Any, create_only: bool = False
 ) -> bool:
     """Store ``value`` under ``key``; return True if the key was created.
 
@@ -62,9 +51,9 @@ def session_key_set(
     ``SESSION_API_MAX_SESSION_BYTES`` (or, for signed cookies, over the browser's cookie
     limit), and more than ``SESSION_API_MAX_KEYS`` keys.
     """
-    session_key_validate(key=key)
+    key_validate(key=key)
     size = json_size(value)
-    limit = settings.SESSION_API_MAX_VALUE_BYTES
+    limit = app_settings.SESSION_API_MAX_VALUE_BYTES
     if size > limit:
         raise ValueTooLarge(f"The value is {size} bytes as compact JSON; the limit is {limit}.")
     created = key not in session
@@ -77,15 +66,15 @@ def session_key_set(
     return created
 
 
-def session_key_delete(*, session: SessionBase, key: str) -> None:
+def session_key_delete(*, session: ApiSessionStore, key: str) -> None:
     """Remove ``key``; ``404 not_found`` when it is absent."""
-    session_key_validate(key=key)
+    key_validate(key=key)
     if key not in session:
         raise NotFound(f"The session has no key {key!r}.")
     del session[key]
 
 
-def session_keys_clear(*, session: SessionBase) -> int:
+def session_keys_clear(*, session: ApiSessionStore) -> int:
     """Remove every client key, keeping login and expiry; return how many went."""
     keys = [key for key in session.keys() if is_client_key(key)]  # noqa: SIM118 (no __iter__)
     for key in keys:
@@ -95,7 +84,7 @@ def session_keys_clear(*, session: SessionBase) -> int:
 
 def session_expiry_set(
     *,
-    session: SessionBase,
+    session: ApiSessionStore,
     seconds: int | None = None,
     expires_at: datetime | None = None,
     at_browser_close: bool = False,
@@ -119,14 +108,20 @@ def session_expiry_set(
     session.set_expiry(value)
 
 
-def session_expiry_reset(*, session: SessionBase) -> None:
+def session_expiry_reset(*, session: ApiSessionStore) -> None:
     """``set_expiry(None)``: back to ``SESSION_COOKIE_AGE`` and the browser-close setting."""
     session.set_expiry(None)
 
 
-def session_cycle(*, session: SessionBase) -> None:
-    """``cycle_key()``: a new session key, the same data."""
+def session_cycle(*, session: ApiSessionStore) -> None:
+    """``cycle_key()``: a new session key, the same data (the registry follows the key)."""
     session.cycle_key()
+
+
+def session_identity_ensure(*, session: ApiSessionStore) -> None:
+    """Give a server-side session its key now (not at response time): a login needs it."""
+    if session.server_side and not session.session_key:
+        session.save()
 
 
 def session_flush(*, request: HttpRequest) -> None:
@@ -138,7 +133,7 @@ def session_flush(*, request: HttpRequest) -> None:
     auth.logout(request)
 
 
-def session_owner_token_ensure(*, session: SessionBase) -> str:
+def session_owner_token_ensure(*, session: ApiSessionStore) -> str:
     """The caller's anonymous owner token, created (and the session with it) if needed.
 
     A random id kept in the session under ``OWNER_KEY``: it survives ``cycle_key()``
@@ -153,34 +148,32 @@ def session_owner_token_ensure(*, session: SessionBase) -> str:
 
 
 def _check_session_limits(
-    *, session: SessionBase, client_data: dict[str, Any] | None, changes: dict[str, Any]
+    *, session: ApiSessionStore, client_data: dict[str, Any] | None, changes: dict[str, Any]
 ) -> None:
     """Raise the first limit the session would break after ``changes``."""
     if client_data is not None:
         size = json_size(client_data)
-        limit = settings.SESSION_API_MAX_SESSION_BYTES
+        limit = app_settings.SESSION_API_MAX_SESSION_BYTES
         if size > limit:
             raise SessionTooLarge(
                 f"The session would be {size} bytes as compact JSON; the limit is {limit}."
             )
-    projected_cookie_bytes = getattr(session, "projected_cookie_bytes", None)
-    if projected_cookie_bytes is not None:
-        from sessions_api.engines.signed_cookies import COOKIE_LIMIT_BYTES
-
+    cookie_limit = session.cookie_limit_bytes
+    if cookie_limit is not None:
         data = dict(session.items())
         data.update(changes)
-        budget = COOKIE_LIMIT_BYTES - (SIGNED_COOKIE_HEADROOM_BYTES if client_data else 0)
+        budget = cookie_limit - (SIGNED_COOKIE_HEADROOM_BYTES if client_data else 0)
         # The exact size signs and compresses the whole session; a bound from its JSON
         # length settles most writes without that.
-        fits = session.cookie_bytes_upper_bound(data) <= budget  # type: ignore[attr-defined]
-        if not fits and (cookie := projected_cookie_bytes(data)) > budget:
+        fits = session.cookie_bytes_upper_bound(data) <= budget
+        if not fits and (cookie := session.projected_cookie_bytes(data)) > budget:
             raise SessionTooLarge(
                 f"The signed session cookie would be {cookie} bytes; a browser keeps at "
-                f"most {COOKIE_LIMIT_BYTES}, and {SIGNED_COOKIE_HEADROOM_BYTES} are kept "
+                f"most {cookie_limit}, and {SIGNED_COOKIE_HEADROOM_BYTES} are kept "
                 "free for login and expiry data."
             )
     if client_data is not None:
-        limit = settings.SESSION_API_MAX_KEYS
+        limit = app_settings.SESSION_API_MAX_KEYS
         if len(client_data) > limit:
             raise TooManyKeys(
                 f"The session would hold {len(client_data)} keys; the limit is {limit}."
@@ -192,13 +185,14 @@ __all__ = [
     "session_expiry_reset",
     "session_expiry_set",
     "session_flush",
+    "session_identity_ensure",
     "session_key_delete",
     "session_key_set",
-    "session_key_validate",
     "session_keys_clear",
     "session_owner_token_ensure",
     "sessions_clear_expired",
     "user_login",
+    "user_login_record",
     "user_logout",
     "user_password_change",
     "user_register",
@@ -214,8 +208,6 @@ __all__ = [
 
 def user_register(*, request: HttpRequest, username: str, password: str, email: str = "") -> Any:
     """Create an account and log it in, like a login (the session's data is kept)."""
-    from django.contrib.auth import get_user_model
-
     user_model = get_user_model()
     with transaction.atomic():
         user = user_model.objects.create_user(username=username, email=email, password=password)
@@ -242,39 +234,39 @@ def user_logout(*, request: HttpRequest) -> None:
     auth.logout(request)
 
 
+def user_login_record(*, request: HttpRequest, user: Any) -> UserSession | None:
+    """Register the session ``request`` has just logged ``user`` into (on login)."""
+    session = api_session(request)
+    session_identity_ensure(session=session)
+    return UserSession.objects.create_from_request(request=request, user=user)
+
+
 def user_password_change(*, request: HttpRequest, user: Any, new_password: str) -> int:
     """Set a new password; keep this session (new key), end every other one.
 
     Returns how many other sessions were logged out.
     """
-    from django.middleware.csrf import rotate_token
-
-    from sessions_api.registry import user_sessions_revoke_all
-
     user.set_password(new_password)
     user.save(update_fields=["password"])
     auth.update_session_auth_hash(request, user)  # cycles the key; the registry follows
     rotate_token(request)
-    return user_sessions_revoke_all(user=user, except_hash=request.session.key_hash())
+    current = api_session(request).key_hash()
+    return UserSession.objects.revoke_all(user=user, except_hash=current)
 
 
 def user_session_revoke(*, request: HttpRequest, user: Any, public_id: str) -> None:
     """Log out one of the user's sessions by its public id; 404 if it is not theirs."""
-    from sessions_api.registry import user_sessions_revoke
-    from sessions_api.selectors import user_session_get
-
     row = user_session_get(user=user, public_id=public_id)
-    if row.key_hash == request.session.key_hash():
+    if row.is_current(session=api_session(request)):
         auth.logout(request)
         return
-    user_sessions_revoke(rows=[row])
+    row.end()
 
 
 def user_sessions_revoke_others(*, request: HttpRequest, user: Any) -> int:
     """Log out every session of the user but this one; return how many."""
-    from sessions_api.registry import user_sessions_revoke_all
-
-    return user_sessions_revoke_all(user=user, except_hash=request.session.key_hash())
+    current = api_session(request).key_hash()
+    return UserSession.objects.revoke_all(user=user, except_hash=current)
 
 
 # --- Housekeeping --------------------------------------------------------------------
@@ -287,11 +279,6 @@ def sessions_clear_expired() -> int:
     expire on their own, and for ``signed_cookies``); the registry rows of logins past
     their expiry go with them. Returns how many registry rows were removed.
     """
-    from django.core.management import call_command
-    from django.utils import timezone
-
-    from sessions_api.models import UserSession
-
     call_command("clearsessions", verbosity=0)
-    deleted, _ = UserSession.objects.filter(expires_at__lte=timezone.now()).delete()
+    deleted, _ = UserSession.objects.expired().delete()
     return deleted

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from sessions_api.registry import client_ip
+from sessions_api.client import client_ip
+from sessions_api.conf import app_settings
 
 
 class _SettingRateMixin:
@@ -23,7 +23,8 @@ class _SettingRateMixin:
     rate_setting = ""
 
     def get_rate(self) -> str | None:
-        return getattr(settings, self.rate_setting)
+        rate: str | None = getattr(app_settings, self.rate_setting)
+        return rate
 
 
 class _FailureThrottle(_SettingRateMixin, SimpleRateThrottle):

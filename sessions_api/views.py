@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
@@ -17,12 +16,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api_project.errors import InvalidCredentials
-from api_project.schema import problems
-from api_project.views import ApiView, ApiViewSet, json_response
 from sessions_api import selectors, services
+from sessions_api.conf import app_settings
+from sessions_api.drf_internals import django_request
+from sessions_api.engines import api_session
+from sessions_api.errors import InvalidCredentials
+from sessions_api.policy import KEY_NAME_SCHEMA
+from sessions_api.rest import ApiView, ApiViewSet, json_response
+from sessions_api.schema import problems
 from sessions_api.serializers import (
-    KEY_NAME_SCHEMA,
     CsrfTokenSerializer,
     ExpirySerializer,
     ExpiryUpdateSerializer,
@@ -79,7 +81,7 @@ class SessionView(ApiView):
         tags=["session"],
     )
     def delete(self, request: Request) -> Response:
-        services.session_flush(request=request._request)
+        services.session_flush(request=django_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -96,7 +98,7 @@ class SessionCycleView(ApiView):
         tags=["session"],
     )
     def post(self, request: Request) -> HttpResponse:
-        services.session_cycle(session=request.session)
+        services.session_cycle(session=api_session(request))
         return _session_response(request)
 
 
@@ -114,7 +116,7 @@ class SessionKeyViewSet(ApiViewSet):
         responses={200: KeyValueSerializer(many=True), **problems(503)},
     )
     def list(self, request: Request) -> Response:
-        items = selectors.session_keys_list(session=request.session)
+        items = selectors.session_keys_list(session=api_session(request))
         return Response(KeyValueSerializer(items, many=True).data)
 
     @extend_schema(
@@ -135,7 +137,9 @@ class SessionKeyViewSet(ApiViewSet):
         serializer = KeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key, value = serializer.validated_data["key"], serializer.validated_data["value"]
-        services.session_key_set(session=request.session, key=key, value=value, create_only=True)
+        services.session_key_set(
+            session=api_session(request), key=key, value=value, create_only=True
+        )
         location = request.build_absolute_uri(f"{request.path}{quote(key, safe='')}/")
         return Response(
             KeyValueSerializer({"key": key, "value": value}).data,
@@ -151,7 +155,7 @@ class SessionKeyViewSet(ApiViewSet):
     )
     def retrieve(self, request: Request, key: str) -> HttpResponse:
         # Already the output shape ({"key", "value"}); a serializer would only copy it.
-        return json_response(selectors.session_key_get(session=request.session, key=key))
+        return json_response(selectors.session_key_get(session=api_session(request), key=key))
 
     @extend_schema(
         operation_id="session_keys_put",
@@ -168,7 +172,7 @@ class SessionKeyViewSet(ApiViewSet):
     )
     def update(self, request: Request, key: str) -> HttpResponse:
         value = KeyPutSerializer.validated_value(request.data)
-        created = services.session_key_set(session=request.session, key=key, value=value)
+        created = services.session_key_set(session=api_session(request), key=key, value=value)
         return json_response(
             {"key": key, "value": value},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -182,7 +186,7 @@ class SessionKeyViewSet(ApiViewSet):
         responses={204: None, **problems(400, 403, 404, 503)},
     )
     def destroy(self, request: Request, key: str) -> Response:
-        services.session_key_delete(session=request.session, key=key)
+        services.session_key_delete(session=api_session(request), key=key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -193,7 +197,7 @@ class SessionKeyViewSet(ApiViewSet):
         responses={204: None, **problems(403, 503)},
     )
     def clear(self, request: Request) -> Response:
-        services.session_keys_clear(session=request.session)
+        services.session_keys_clear(session=api_session(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -208,7 +212,7 @@ class SessionExpiryView(ApiView):
     )
     def get(self, request: Request) -> Response:
         return Response(
-            ExpirySerializer(selectors.session_expiry_get(session=request.session)).data
+            ExpirySerializer(selectors.session_expiry_get(session=api_session(request))).data
         )
 
     @extend_schema(
@@ -226,9 +230,9 @@ class SessionExpiryView(ApiView):
     def put(self, request: Request) -> Response:
         serializer = ExpiryUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.session_expiry_set(session=request.session, **serializer.validated_data)
+        services.session_expiry_set(session=api_session(request), **serializer.validated_data)
         return Response(
-            ExpirySerializer(selectors.session_expiry_get(session=request.session)).data
+            ExpirySerializer(selectors.session_expiry_get(session=api_session(request))).data
         )
 
     @extend_schema(
@@ -241,9 +245,9 @@ class SessionExpiryView(ApiView):
         tags=["expiry"],
     )
     def delete(self, request: Request) -> Response:
-        services.session_expiry_reset(session=request.session)
+        services.session_expiry_reset(session=api_session(request))
         return Response(
-            ExpirySerializer(selectors.session_expiry_get(session=request.session)).data
+            ExpirySerializer(selectors.session_expiry_get(session=api_session(request))).data
         )
 
 
@@ -261,7 +265,7 @@ class CsrfTokenView(ApiView):
         tags=["auth"],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response({"csrf_token": get_token(request._request)})
+        return Response({"csrf_token": get_token(django_request(request))})
 
 
 # --- Auth ----------------------------------------------------------------------------
@@ -288,11 +292,11 @@ class RegisterView(ApiView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        if not settings.ALLOW_REGISTRATION:
+        if not app_settings.ALLOW_REGISTRATION:
             raise NotFound("Registration is turned off on this service.")
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_register(request=request._request, **serializer.validated_data)
+        user = services.user_register(request=django_request(request), **serializer.validated_data)
         return _user_response(user, status.HTTP_201_CREATED)
 
 
@@ -317,7 +321,7 @@ class LoginView(ApiView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            user = services.user_login(request=request._request, **serializer.validated_data)
+            user = services.user_login(request=django_request(request), **serializer.validated_data)
         except InvalidCredentials:
             for throttle in self.get_throttles():
                 throttle.record(request, self)
@@ -326,6 +330,8 @@ class LoginView(ApiView):
 
 
 class LogoutView(ApiView):
+    """End this session's login."""
+
     @extend_schema(
         operation_id="auth_logout",
         summary="Log out",
@@ -336,11 +342,13 @@ class LogoutView(ApiView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        services.user_logout(request=request._request)
+        services.user_logout(request=django_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(ApiView):
+    """The user this session is logged in as; `403 not_authenticated` when anonymous."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -354,6 +362,8 @@ class MeView(ApiView):
 
 
 class PasswordChangeView(ApiView):
+    """Change the logged-in user's password."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -369,7 +379,7 @@ class PasswordChangeView(ApiView):
         serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         serializer.is_valid(raise_exception=True)
         services.user_password_change(
-            request=request._request,
+            request=django_request(request),
             user=request.user,
             new_password=serializer.validated_data["new_password"],
         )
@@ -392,7 +402,7 @@ class UserSessionViewSet(ApiViewSet):
         responses={200: UserSessionSerializer(many=True), **problems(403)},
     )
     def list(self, request: Request) -> Response:
-        items = selectors.user_sessions_list(request=request._request, user=request.user)
+        items = selectors.user_sessions_list(request=django_request(request), user=request.user)
         return Response(UserSessionSerializer(items, many=True).data)
 
     @extend_schema(
@@ -405,7 +415,9 @@ class UserSessionViewSet(ApiViewSet):
         responses={204: None, **problems(403, 404)},
     )
     def destroy(self, request: Request, id: str) -> Response:
-        services.user_session_revoke(request=request._request, user=request.user, public_id=id)
+        services.user_session_revoke(
+            request=django_request(request), user=request.user, public_id=id
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -415,5 +427,7 @@ class UserSessionViewSet(ApiViewSet):
         responses={200: RevokedSerializer, **problems(403)},
     )
     def clear(self, request: Request) -> Response:
-        count = services.user_sessions_revoke_others(request=request._request, user=request.user)
+        count = services.user_sessions_revoke_others(
+            request=django_request(request), user=request.user
+        )
         return Response(RevokedSerializer({"revoked": count}).data)

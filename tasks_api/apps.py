@@ -1,4 +1,4 @@
-"""App configuration for tasks_api: registers the task types, receivers and probe."""
+"""App configuration for tasks_api: registers the task types and the login receiver."""
 
 from django.apps import AppConfig
 
@@ -9,7 +9,6 @@ class TasksApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api_project.health import READINESS_CHECKS
-        from tasks_api import broker, receivers, tasks  # noqa: F401 - registration
-
-        READINESS_CHECKS["broker"] = broker.check
+        # Importing them registers the task types with Celery and the catalogue, and
+        # connects the receiver that hands anonymous tasks over on login.
+        from tasks_api import receivers, tasks  # noqa: F401

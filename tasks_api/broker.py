@@ -22,9 +22,10 @@ import time
 from typing import Any
 
 from celery import Task, current_app
-from django.conf import settings
 from kombu import Connection
 from kombu.exceptions import OperationalError
+
+from tasks_api.conf import app_settings
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _errors(connection: Connection) -> tuple[type[BaseException], ...]:
 def publish(*, task: Task, task_id: str, kwargs: dict[str, Any], countdown: int) -> None:
     """Publish one task message, or raise ``BrokerError`` within a few seconds."""
     app = current_app
-    timeout = settings.TASKS_PUBLISH_TIMEOUT
+    timeout = app_settings.TASKS_PUBLISH_TIMEOUT
     for attempt in (1, 2):
         started = time.monotonic()
         with app.producer_or_acquire() as producer:

@@ -28,7 +28,8 @@ from rest_framework.exceptions import NotFound
 
 from sessions_api.selectors import session_owner_token
 from tasks_api.models import TaskRecord
-from tasks_api.registry import FINAL_STATES, PROGRESS, args_json_schema, task_types
+from tasks_api.policy import FINAL_STATES, PROGRESS
+from tasks_api.registry import args_json_schema, task_types
 
 
 @dataclass(frozen=True)

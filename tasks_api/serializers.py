@@ -12,10 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api_project.fields import StrictCharField, StrictIntegerField
-from tasks_api.registry import REQUIRES, STATES
-
-MAX_COUNTDOWN_SECONDS = 900
+from sessions_api.fields import StrictCharField, StrictIntegerField
+from tasks_api.policy import MAX_COUNTDOWN_SECONDS, REQUIRES, STATES
 
 
 class TaskCreateSerializer(serializers.Serializer):

@@ -31,19 +31,18 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 
-from api_project.errors import BrokerUnavailable, IdempotencyConflict, TaskFinished, UnknownTask
-from api_project.logging import current_request_id
-from sessions_api.selectors import session_owner_token
+from sessions_api.request_log import current_request_id
+from sessions_api.selectors import session_engine_name, session_owner_token
 from sessions_api.services import session_owner_token_ensure, sessions_clear_expired
 from tasks_api import broker
+from tasks_api.conf import app_settings
+from tasks_api.errors import BrokerUnavailable, IdempotencyConflict, TaskFinished, UnknownTask
 from tasks_api.models import TaskRecord
-from tasks_api.registry import FINAL_STATES, TaskType, task_type_get
+from tasks_api.policy import FINAL_STATES, IDEMPOTENCY_WINDOW
+from tasks_api.registry import TaskType, task_type_get
 from tasks_api.selectors import Owner, task_refresh
 
 logger = logging.getLogger(__name__)
-
-# How long an Idempotency-Key names the first task it was sent with (API.md).
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 def task_owner_ensure(*, user: AbstractBaseUser | AnonymousUser, session: SessionBase) -> Owner:
@@ -210,7 +209,7 @@ def tasks_adopt_anonymous(*, user: AbstractBaseUser, session: SessionBase | None
 
 def tasks_prune(*, days: int | None = None) -> int:
     """Delete task records older than ``TASKS_RETENTION_DAYS`` and their results."""
-    cutoff = timezone.now() - timedelta(days=days or settings.TASKS_RETENTION_DAYS)
+    cutoff = timezone.now() - timedelta(days=days or app_settings.TASKS_RETENTION_DAYS)
     old = TaskRecord.objects.filter(created_at__lt=cutoff)
     with transaction.atomic():
         TaskResult.objects.filter(task_id__in=old.values("celery_result_id")).delete()
@@ -253,7 +252,7 @@ def mail_send_each(
 def expired_sessions_clear() -> dict[str, Any]:
     """Expired sessions out of the store, and their logins out of the registry."""
     sessions_clear_expired()
-    return {"engine": settings.SESSION_API_ENGINE, "cleared": True}
+    return {"engine": session_engine_name(), "cleared": True}
 
 
 __all__ = [

@@ -13,9 +13,10 @@ from typing import Any
 from celery import shared_task
 from rest_framework import serializers
 
-from api_project.fields import StrictCharField, StrictIntegerField, StrictNumberField
+from sessions_api.fields import StrictCharField, StrictIntegerField, StrictNumberField
 from tasks_api import services
-from tasks_api.registry import ArgsSerializer, RegisteredTask, task_type
+from tasks_api.registry import ArgsSerializer
+from tasks_api.runtime import RegisteredTask, task_type
 from tasks_api.text import text_stats
 
 # How often a sleeping demo.sleep looks at its cancel flag, in seconds.

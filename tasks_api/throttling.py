@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from sessions_api.engines import api_session
+from tasks_api.conf import app_settings
 from tasks_api.selectors import task_owner
 
 
@@ -23,10 +24,11 @@ class TaskEnqueueThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str:
         # Read at request time, so an overridden setting applies (tests, reloads).
-        return settings.TASKS_ENQUEUE_RATE
+        rate: str = app_settings.TASKS_ENQUEUE_RATE
+        return rate
 
     def get_cache_key(self, request: Any, view: Any) -> str:
-        owner = task_owner(user=request.user, session=request.session)
+        owner = task_owner(user=request.user, session=api_session(request))
         ident = owner.ident if owner is not None else f"address:{self.get_ident(request)}"
         digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": digest}

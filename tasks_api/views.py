@@ -14,9 +14,11 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api_project.schema import problems
-from api_project.views import ApiGenericViewSet, json_response
+from sessions_api.engines import api_session
+from sessions_api.rest import ApiGenericViewSet, json_response
+from sessions_api.schema import problems
 from tasks_api import selectors, services
+from tasks_api.policy import IDEMPOTENCY_KEY_MAX_LENGTH
 from tasks_api.serializers import (
     TaskCreateSerializer,
     TaskListQuerySerializer,
@@ -26,7 +28,6 @@ from tasks_api.serializers import (
 from tasks_api.throttling import TaskEnqueueThrottle
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 ID_PARAMETER = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The task's id."
@@ -92,7 +93,7 @@ class TaskViewSet(ApiGenericViewSet):
         return super().get_throttles()
 
     def _owner(self) -> selectors.Owner | None:
-        return selectors.task_owner(user=self.request.user, session=self.request.session)
+        return selectors.task_owner(user=self.request.user, session=api_session(self.request))
 
     @extend_schema(
         operation_id="tasks_types",
@@ -156,7 +157,7 @@ class TaskViewSet(ApiGenericViewSet):
         serializer.is_valid(raise_exception=True)
         record, created = services.task_enqueue(
             user=request.user,
-            session=request.session,
+            session=api_session(request),
             idempotency_key=_idempotency_key(request),
             body=request.data,
             **serializer.validated_data,

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from api_project.config import SESSION_ENGINES
+from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
 from tests.servers import LOG_DIR, remember_secret
 from tests.settings import REDIS_AVAILABLE
 
@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Keep every log record of the run in a file, for the secrets check at the end."""
     import logging
 
-    from api_project.logging import RequestIdFilter
+    from sessions_api.request_log import RequestIdFilter
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(LOG_DIR / "pytest.log", mode="w", encoding="utf-8")
@@ -104,7 +104,7 @@ def engine(request: pytest.FixtureRequest, db: None) -> Iterator[str]:
     name = request.param
     if name in CACHE_ENGINES:
         need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
-    with override_settings(SESSION_ENGINE=SESSION_ENGINES[name], SESSION_API_ENGINE=name):
+    with override_settings(SESSION_ENGINE=SESSION_ENGINES[name]):
         yield name
 
 

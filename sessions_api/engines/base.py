@@ -11,11 +11,11 @@ What Django's stores leave to us, done once here:
 * **No lost updates.** Django loads the whole dict at the start of a request and
   saves it whole at the end, so two overlapping requests that change different keys of
   one session lose one change. Here ``save()`` first tries a compare-and-set
-  (``_save_unchanged_since_load()``: write only if the store still holds what this
+  (``save_if_unchanged()``: write only if the store still holds what this
   request loaded; ``db``, ``cached_db`` and ``cache`` do it in one statement or script),
   and otherwise takes a per-session lock, reads what is stored now, and applies only
   the keys this request changed (compared with what it loaded) on top. Each server-side
-  engine supplies the lock and the fresh read in ``_locked_stored()``: a row lock for
+  engine supplies the lock and the fresh read in ``locked_stored()``: a row lock for
   ``db``/``cached_db``, an atomic lock in the cache for ``cache``, a file lock for
   ``file`` (which yields ``UNCHANGED`` when the file is still what was loaded, sparing
   the decode). ``signed_cookies`` keeps its data in the browser, where the last
@@ -23,9 +23,12 @@ What Django's stores leave to us, done once here:
 * **A fingerprint**: a short, non-secret id of the session (``fingerprint()``) that may
   appear in responses and logs where the session key must not.
 
-An engine module defines ``SessionStore(SessionApiStoreMixin, DjangoStore)`` and may
-override ``fingerprint()`` (the signed-cookie store does: its "key" is the whole signed
-payload and changes on every write).
+``ApiSessionStore`` is the contract, declared once (like the block of methods Django's
+``SessionBase`` asks of a backend): what an engine is called, where its data lives, how
+it is identified, its cookie budget, and the two hooks of a save (compare-and-set, and
+the locked read). An engine module defines ``SessionStore(ApiSessionStore, DjangoStore)``
+(the order matters: ours runs first, then Django's); ``store_check()`` in this package
+refuses, at start-up, a configured store that does not.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from django.contrib.sessions.backends.base import SessionBase
+from django.dispatch import Signal
+
 # Bookkeeping keys. They start with "_" like Django's own, so the API never lists,
 # counts or lets a client write them.
 EXPIRES_KEY = "_sa_exp"
-AUTH_USER_KEY = "_auth_user_id"  # django.contrib.auth's SESSION_KEY
 FINGERPRINT_LENGTH = 12
 
 
@@ -49,12 +54,12 @@ def key_hash_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def fingerprint_of(secret: str) -> str:
-    """The first 12 hex characters of the SHA-256 of ``secret``."""
-    return key_hash_of(secret)[:FINGERPRINT_LENGTH]
+# Sent by cycle_key() with old_hash= (the key hash before) when a session's key
+# changed; the login registry listens, so a login follows its session to the new key
+# whichever flow rotated it (login, update_session_auth_hash, the cycle endpoint).
+session_key_cycled = Signal()
 
-
-# What _locked_stored() may yield instead of the stored data: it is what was loaded.
+# What locked_stored() may yield instead of the stored data: it is what was loaded.
 UNCHANGED: Any = object()
 
 
@@ -81,63 +86,37 @@ def merge_changes(
     return merged
 
 
-class SessionApiStoreMixin:
-    """Server-side expiry and fingerprints over one of Django's session stores."""
+class ApiSessionStore(SessionBase):
+    """The contract of an engine, and what every engine shares (expiry, merge, ids).
+
+    An engine sets ``engine_name`` and, where its data is stored on the server,
+    implements ``save_if_unchanged()`` (optional: the default sends every save down the
+    locked merge) and ``locked_stored()``. An engine that keeps its data in the browser
+    sets ``server_side = False`` and ``cookie_limit_bytes``, and implements
+    ``cookie_bytes_upper_bound()`` and ``projected_cookie_bytes()``.
+    """
 
     #: The short engine name the API reports (``db``, ``file``, ...).
     engine_name: ClassVar[str] = ""
-    #: False where the data lives in the browser (``signed_cookies``).
+    #: False where the data lives in the browser (``signed_cookies``): no lock, no
+    #: merge, and revoking a login cannot delete the data, only its registry row.
     server_side: ClassVar[bool] = True
+    #: The cookie budget, in bytes of ``name=value``, for an engine whose data is the
+    #: cookie; None for a server-side engine, whose cookie is only the key.
+    cookie_limit_bytes: ClassVar[int | None] = None
+    #: The keys the engine itself keeps in the data (never the client's, and not
+    #: "data" for ``is_empty``).
+    bookkeeping_keys: ClassVar[frozenset[str]] = frozenset({EXPIRES_KEY})
     #: The stored form (row text, Redis bytes, file text) as this request read it, for
     #: the engines' compare-and-set; None when unknown (nothing read, or a locked save
     #: has written something else since).
     _loaded_raw: Any = None
+    #: What this request loaded, as JSON text: the base of the locked merge.
+    _loaded: str | None = None
 
-    # --- Expiry stamping -----------------------------------------------------------
+    # --- What an engine implements ---------------------------------------------------
 
-    def _stamp_expiry(self, data: dict[str, Any]) -> None:
-        expiry = self.get_expiry_date(expiry=data.get("_session_expiry"))  # type: ignore[attr-defined]
-        data[EXPIRES_KEY] = int(expiry.timestamp())
-
-    @staticmethod
-    def is_past_expiry(data: dict[str, Any]) -> bool:
-        """True when ``data`` carries an expiry stamp that has passed."""
-        stamp = data.get(EXPIRES_KEY)
-        return isinstance(stamp, int) and stamp <= time.time()
-
-    def load(self) -> dict[str, Any]:
-        data = super().load()  # type: ignore[misc]
-        if self.is_past_expiry(data):
-            # Delete it (Django's file store keeps a file whose integer expiry has
-            # passed, and its clear_expired() relies on load() deleting), and forget
-            # the key: the next write starts a new session instead of reviving this one.
-            self.delete()  # type: ignore[attr-defined]
-            self._session_key = None
-            data = {}
-        self._loaded = _snapshot(data)
-        return data
-
-    def save(self, must_create: bool = False) -> None:
-        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]
-        snapshot = getattr(self, "_loaded", None)
-        if must_create or snapshot is None or not self.server_side or not self.session_key:  # type: ignore[attr-defined]
-            self._stamp_expiry(data)
-            super().save(must_create=must_create)  # type: ignore[misc]
-        elif not self._save_unchanged_since_load(data):
-            loaded = json.loads(snapshot)
-            with self._locked_stored() as stored:
-                if stored is UNCHANGED:
-                    pass  # nobody wrote in between: this request's data is the result
-                elif stored is not None and not self.is_past_expiry(stored):
-                    data = merge_changes(base=loaded, mine=data, theirs=stored)
-                    self._session_cache = data
-                # A session that is gone stays gone: Django's save raises UpdateError.
-                self._stamp_expiry(data)
-                super().save(must_create=False)  # type: ignore[misc]
-            self._loaded_raw = None  # the store now holds what this save wrote
-        self._loaded = _snapshot(data)
-
-    def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:
+    def save_if_unchanged(self, data: dict[str, Any]) -> bool:
         """Write ``data`` only if the store still holds what this request loaded.
 
         The cheap path of a save (a compare-and-set, no lock, no extra read): engines
@@ -147,24 +126,80 @@ class SessionApiStoreMixin:
         return False
 
     @contextmanager
-    def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
+    def locked_stored(self) -> Iterator[dict[str, Any] | None]:
         """Hold this session's write lock; yield what is stored now (None if gone).
 
         ``UNCHANGED`` stands for "exactly what this request loaded", for an engine that
         can tell so more cheaply than by decoding the stored data.
         """
-        raise NotImplementedError(f"{type(self).__name__} must define _locked_stored()")
+        raise NotImplementedError(f"{type(self).__name__} must define locked_stored()")
+        yield None  # pragma: no cover - makes this a generator, as the contract reads
 
-    # --- Identity --------------------------------------------------------------------
+    def cookie_bytes_upper_bound(self, data: dict[str, Any]) -> int:
+        """At least ``projected_cookie_bytes(data)``, cheaply (cookie engines only)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no data in its cookie")
+
+    def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
+        """Bytes of ``name=value`` for the cookie that would carry ``data`` (cookie engines)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no data in its cookie")
 
     def identity(self) -> str | None:
         """The secret the fingerprint is made from: the session key, or None.
 
         Loads the session first: a cookie naming a session that does not exist (or has
-        expired) is no session.
+        expired) is no session. Never writes.
         """
-        self._get_session()  # type: ignore[attr-defined]
-        return self.session_key or None  # type: ignore[attr-defined]
+        self._get_session()
+        return self.session_key or None
+
+    def renew_identity(self) -> None:
+        """Called by ``cycle_key()``: hook for stores whose identity is not the key."""
+
+    # --- Expiry stamping -------------------------------------------------------------
+
+    def _stamp_expiry(self, data: dict[str, Any]) -> None:
+        expiry = self.get_expiry_date(expiry=data.get("_session_expiry"))
+        data[EXPIRES_KEY] = int(expiry.timestamp())
+
+    @staticmethod
+    def is_past_expiry(data: dict[str, Any]) -> bool:
+        """True when ``data`` carries an expiry stamp that has passed."""
+        stamp = data.get(EXPIRES_KEY)
+        return isinstance(stamp, int) and stamp <= time.time()
+
+    def load(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().load()
+        if self.is_past_expiry(data):
+            # Delete it (Django's file store keeps a file whose integer expiry has
+            # passed, and its clear_expired() relies on load() deleting), and forget
+            # the key: the next write starts a new session instead of reviving this one.
+            self.delete()
+            self._session_key = None
+            data = {}
+        self._loaded = _snapshot(data)
+        return data
+
+    def save(self, must_create: bool = False) -> None:
+        data = self._get_session(no_load=must_create)
+        snapshot = self._loaded
+        if must_create or snapshot is None or not self.server_side or not self.session_key:
+            self._stamp_expiry(data)
+            super().save(must_create=must_create)
+        elif not self.save_if_unchanged(data):
+            loaded = json.loads(snapshot)
+            with self.locked_stored() as stored:
+                if stored is UNCHANGED:
+                    pass  # nobody wrote in between: this request's data is the result
+                elif stored is not None and not self.is_past_expiry(stored):
+                    data = merge_changes(base=loaded, mine=data, theirs=stored)
+                    self._session_cache = data
+                # A session that is gone stays gone: Django's save raises UpdateError.
+                self._stamp_expiry(data)
+                super().save(must_create=False)
+            self._loaded_raw = None  # the store now holds what this save wrote
+        self._loaded = _snapshot(data)
+
+    # --- Identity --------------------------------------------------------------------
 
     def key_hash(self) -> str | None:
         """SHA-256 of ``identity()``: how the session registry knows this session."""
@@ -176,16 +211,14 @@ class SessionApiStoreMixin:
         key_hash = self.key_hash()
         return key_hash[:FINGERPRINT_LENGTH] if key_hash else None
 
-    def _renew_identity(self) -> None:
-        """Hook for stores whose identity is not the key (signed cookies)."""
-
     def cycle_key(self) -> None:
-        """Django's ``cycle_key()``, telling the registry when a login's key changes."""
-        before = self.key_hash()
-        self._renew_identity()
-        super().cycle_key()  # type: ignore[misc]
-        after = self.key_hash()
-        if before and after and before != after and self.get(AUTH_USER_KEY):  # type: ignore[attr-defined]
-            from sessions_api.registry import user_session_rekey
+        """Django's ``cycle_key()``, renewing the identity with the key.
 
-            user_session_rekey(old_hash=before, session=self)
+        Announces the change (``session_key_cycled``) instead of acting on it: what
+        follows a session's key (the login registry) listens.
+        """
+        before = self.key_hash()
+        self.renew_identity()
+        super().cycle_key()
+        if before and before != self.key_hash():
+            session_key_cycled.send(sender=type(self), session=self, old_hash=before)

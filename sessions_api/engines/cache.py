@@ -1,9 +1,11 @@
 """``SESSION_ENGINE=cache``: sessions only in the cache (Redis in production).
 
 A save is one compare-and-set script on Redis when nobody wrote the session since this
-request read it; otherwise the locked merge of ``SessionApiStoreMixin`` runs. On another
+request read it; otherwise the locked merge of ``ApiSessionStore`` runs. On another
 cache backend (locmem in development) every save takes the locked merge.
 """
+
+from __future__ import annotations
 
 import secrets
 import time
@@ -13,9 +15,9 @@ from typing import Any
 
 from django.contrib.sessions.backends import cache
 from django.core.cache.backends.base import InvalidCacheKey
-from django.core.cache.backends.redis import RedisCache
 
-from sessions_api.engines.base import SessionApiStoreMixin
+from sessions_api.engines.base import ApiSessionStore
+from sessions_api.engines.django_internals import redis_client, redis_codec
 
 LOCK_TTL_SECONDS = 10
 LOCK_WAIT_SECONDS = 10
@@ -35,7 +37,7 @@ return 0
 """
 
 
-class _StrictCacheStore(cache.SessionStore):
+class StrictCacheStore(cache.SessionStore):
     """Django's cache store, minus its habit of hiding cache outages.
 
     Django's ``load()`` treats *any* cache error as "no session", so a Redis outage
@@ -43,19 +45,17 @@ class _StrictCacheStore(cache.SessionStore):
     Only a malformed key means that; a connection error propagates and is answered 503.
     """
 
-    def _redis(self) -> Any:
-        """Django's Redis client wrapper when the cache is Redis, else None."""
-        return self._cache._cache if isinstance(self._cache, RedisCache) else None
+    _loaded_raw: Any = None
 
     def load(self) -> dict[str, Any]:
         self._loaded_raw = None
         try:
-            backend = self._redis()
-            if backend is not None:
-                # The raw bytes too: a save compares on them (see _save_unchanged_since_load).
-                key = self._cache.make_and_validate_key(self.cache_key)
-                raw = backend.get_client(key).get(key)
-                data = None if raw is None else backend._serializer.loads(raw)
+            key = self._cache.make_and_validate_key(self.cache_key)
+            client = redis_client(self._cache, key=key)
+            if client is not None:
+                # The raw bytes too: a save compares on them (see save_if_unchanged).
+                raw = client.get(key)
+                data = None if raw is None else redis_codec(self._cache).loads(raw)
                 self._loaded_raw = raw
             else:
                 data = self._cache.get(self.cache_key)
@@ -67,20 +67,22 @@ class _StrictCacheStore(cache.SessionStore):
         return {}
 
 
-class SessionStore(SessionApiStoreMixin, _StrictCacheStore):
+class SessionStore(ApiSessionStore, StrictCacheStore):
     engine_name = "cache"
 
-    def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:
-        backend, raw = self._redis(), self._loaded_raw
-        if backend is None or raw is None:
+    def save_if_unchanged(self, data: dict[str, Any]) -> bool:
+        raw = self._loaded_raw
+        if raw is None:
+            return False
+        key = self._cache.make_and_validate_key(self.cache_key)
+        client = redis_client(self._cache, key=key, write=True)
+        if client is None:
             return False
         self._stamp_expiry(data)
-        key = self._cache.make_and_validate_key(self.cache_key)
         timeout = self._cache.get_backend_timeout(self.get_expiry_age())
         if timeout == 0:
             return False  # Django's set() deletes on a zero timeout: leave it to the slow path
-        new = backend._serializer.dumps(data)
-        client = backend.get_client(key, write=True)
+        new = redis_codec(self._cache).dumps(data)
         lock_key = self._cache.make_and_validate_key(f"{self.cache_key}:lock")
         # ARGV[3] 0 means no expiry (timeout None): a real zero never gets here.
         if not client.eval(_CAS, 2, key, lock_key, raw, new, timeout or 0):
@@ -89,7 +91,7 @@ class SessionStore(SessionApiStoreMixin, _StrictCacheStore):
         return True
 
     @contextmanager
-    def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
+    def locked_stored(self) -> Iterator[dict[str, Any] | None]:
         # An atomic lock in the cache itself (Redis SET NX with an expiry), so it holds
         # across processes and hosts. It expires on its own if a holder dies.
         lock_key = f"{self.cache_key}:lock"

@@ -7,19 +7,26 @@ The cache holds the row's encoded form beside the data, so a save can try the
 database compare-and-set (see ``DatabaseLockMixin``) after a read from the cache too.
 """
 
+from __future__ import annotations
+
 import logging
 from typing import Any
 
 from django.contrib.sessions.backends import cached_db, db
 
-from sessions_api.engines.base import SessionApiStoreMixin
 from sessions_api.engines.db import DatabaseLockMixin
+from sessions_api.engines.django_internals import session_row
 
 logger = logging.getLogger(__name__)
 _TAG = "sa1"  # marks our (tag, encoded row, data) cache entries
 
 
-class _RawCachedStore(cached_db.SessionStore):
+class RawCachedStore(cached_db.SessionStore):
+    """Django's write-through store, caching the row's text beside the data."""
+
+    _loaded_raw: Any = None
+    _written_raw: str | None = None
+
     def load(self) -> dict[str, Any]:
         self._loaded_raw = None
         try:
@@ -31,7 +38,7 @@ class _RawCachedStore(cached_db.SessionStore):
             return cached[2]
         if isinstance(cached, dict):  # written by Django's own cached_db store
             return cached
-        row = self._get_session_from_db()
+        row = session_row(self)
         if not row:
             return {}
         data = self.decode(row.session_data)
@@ -60,7 +67,7 @@ class _RawCachedStore(cached_db.SessionStore):
             logger.exception("Error saving to cache (%s)", self._cache)
 
 
-class SessionStore(DatabaseLockMixin, SessionApiStoreMixin, _RawCachedStore):
+class SessionStore(DatabaseLockMixin, RawCachedStore):
     engine_name = "cached_db"
 
     def _after_fast_save(self, data: dict[str, Any]) -> None:

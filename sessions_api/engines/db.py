@@ -1,4 +1,6 @@
-"""``SESSION_ENGINE=db``: Django's database store with the API mixin."""
+"""``SESSION_ENGINE=db``: Django's database store with the API contract."""
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,10 +10,23 @@ from django.contrib.sessions.backends import db
 from django.db import router, transaction
 from django.utils import timezone
 
-from sessions_api.engines.base import SessionApiStoreMixin
+from sessions_api.engines.base import ApiSessionStore
+from sessions_api.engines.django_internals import session_row
 
 
-class DatabaseLockMixin:
+class RawRowStore(db.SessionStore):
+    """Django's database store, keeping the row's text as this request read it."""
+
+    _loaded_raw: Any = None
+
+    def load(self) -> dict[str, Any]:
+        # Django's load() is exactly this, minus keeping the text for the save.
+        row = session_row(self)
+        self._loaded_raw = row.session_data if row is not None else None
+        return self.decode(row.session_data) if row is not None else {}
+
+
+class DatabaseLockMixin(ApiSessionStore, db.SessionStore):
     """The write lock is the session's row (``SELECT ... FOR UPDATE``).
 
     On SQLite, where there are no row locks, the IMMEDIATE transaction mode the
@@ -23,18 +38,13 @@ class DatabaseLockMixin:
     one, it updates nothing and the locked merge runs.
     """
 
-    def _get_session_from_db(self):  # type: ignore[no-untyped-def]
-        row = super()._get_session_from_db()  # type: ignore[misc]
-        self._loaded_raw = row.session_data if row is not None else None
-        return row
-
-    def _save_unchanged_since_load(self, data: dict[str, Any]) -> bool:
+    def save_if_unchanged(self, data: dict[str, Any]) -> bool:
         raw = self._loaded_raw
-        if raw is None or not self.session_key:  # type: ignore[attr-defined]
+        if raw is None or not self.session_key:
             return False  # no stored form was read (a new session, or an old-style cache entry)
-        self._stamp_expiry(data)  # type: ignore[attr-defined]
-        obj = self.create_model_instance(data)  # type: ignore[attr-defined]
-        model = self.model  # type: ignore[attr-defined]
+        self._stamp_expiry(data)
+        obj = self.create_model_instance(data)
+        model = self.model
         updated = (
             model.objects.using(router.db_for_write(model))
             .filter(session_key=obj.session_key, session_data=raw)
@@ -49,19 +59,19 @@ class DatabaseLockMixin:
         """Hook: ``cached_db`` refreshes its cache here."""
 
     @contextmanager
-    def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
-        model = self.model  # type: ignore[attr-defined]
+    def locked_stored(self) -> Iterator[dict[str, Any] | None]:
+        model = self.model
         using = router.db_for_write(model)
         with transaction.atomic(using=using):
             row = (
                 model.objects.using(using)
                 .select_for_update()
-                .filter(session_key=self.session_key, expire_date__gt=timezone.now())  # type: ignore[attr-defined]
+                .filter(session_key=self.session_key, expire_date__gt=timezone.now())
                 .only("session_data")
                 .first()
             )
-            yield self.decode(row.session_data) if row else None  # type: ignore[attr-defined]
+            yield self.decode(row.session_data) if row else None
 
 
-class SessionStore(DatabaseLockMixin, SessionApiStoreMixin, db.SessionStore):
+class SessionStore(DatabaseLockMixin, RawRowStore):
     engine_name = "db"

@@ -1,5 +1,7 @@
 """``SESSION_ENGINE=file``: one file per session under ``SESSION_FILE_PATH``."""
 
+from __future__ import annotations
+
 import fcntl
 import functools
 import hashlib
@@ -10,7 +12,8 @@ from typing import Any
 
 from django.contrib.sessions.backends import file
 
-from sessions_api.engines.base import UNCHANGED, SessionApiStoreMixin
+from sessions_api.engines.base import UNCHANGED, ApiSessionStore
+from sessions_api.engines.django_internals import session_file
 
 # Writers lock one of a fixed set of lock files, chosen by the session key, instead of
 # one lock file per session (which would double the files in the directory, the reason
@@ -26,8 +29,9 @@ def _lock_dir(storage_path: str) -> str:
     return path
 
 
-class SessionStore(SessionApiStoreMixin, file.SessionStore):
+class SessionStore(ApiSessionStore, file.SessionStore):
     engine_name = "file"
+    _loaded_raw: str | None = None
 
     def decode(self, session_data: str) -> dict[str, Any]:
         # Django's load() passes the file's text here: keep it, so that a save can see
@@ -36,7 +40,7 @@ class SessionStore(SessionApiStoreMixin, file.SessionStore):
         return super().decode(session_data)
 
     @contextmanager
-    def _locked_stored(self) -> Iterator[dict[str, Any] | None]:
+    def locked_stored(self) -> Iterator[dict[str, Any] | None]:
         lock_dir = _lock_dir(self.storage_path)
         stripe = int(hashlib.sha256(self.session_key.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
         with open(os.path.join(lock_dir, f"{stripe}.lock"), "a") as handle:
@@ -48,7 +52,7 @@ class SessionStore(SessionApiStoreMixin, file.SessionStore):
 
     def _read_stored(self) -> dict[str, Any] | None:
         try:
-            with open(self._key_to_file(), encoding="ascii") as handle:
+            with open(session_file(self), encoding="ascii") as handle:
                 raw = handle.read()
         except FileNotFoundError:
             return None

@@ -6,7 +6,9 @@ Two things differ from Django's store:
   replayed cookie is refused once its own ``set_expiry()`` has passed, and a custom
   expiry longer than ``SESSION_COOKIE_AGE`` is honoured instead of cut short.
 * The fingerprint comes from a random id kept in the payload (``SID_KEY``) and renewed
-  by ``cycle_key()``: the cookie value itself changes on every write.
+  by ``cycle_key()``: the cookie value itself changes on every write. The id is given
+  when data is first written (so the response that creates a session can name it),
+  never when it is read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.contrib.sessions.backends import signed_cookies
 from django.core import signing
 
-from sessions_api.engines.base import EXPIRES_KEY, SessionApiStoreMixin
+from sessions_api.engines.base import EXPIRES_KEY, ApiSessionStore
 
 SID_KEY = "_sa_sid"
 SALT = "django.contrib.sessions.backends.signed_cookies"
@@ -27,9 +29,11 @@ SALT = "django.contrib.sessions.backends.signed_cookies"
 COOKIE_LIMIT_BYTES = 4093
 
 
-class SessionStore(SessionApiStoreMixin, signed_cookies.SessionStore):
+class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
     engine_name = "signed_cookies"
     server_side = False
+    cookie_limit_bytes = COOKIE_LIMIT_BYTES
+    bookkeeping_keys = frozenset({EXPIRES_KEY, SID_KEY})
 
     def load(self) -> dict[str, Any]:
         try:
@@ -57,17 +61,22 @@ class SessionStore(SessionApiStoreMixin, signed_cookies.SessionStore):
         self._get_session(no_load=must_create).setdefault(SID_KEY, secrets.token_hex(16))
         super().save(must_create=must_create)
 
-    def _renew_identity(self) -> None:
+    # Every write of data goes through one of these two (SessionBase's setdefault and
+    # set_expiry use __setitem__): the session gets its id with its first data.
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._session.setdefault(SID_KEY, secrets.token_hex(16))
+
+    def update(self, dict_: Any) -> None:
+        super().update(dict_)
+        self._session.setdefault(SID_KEY, secrets.token_hex(16))
+
+    def renew_identity(self) -> None:
         self._get_session()[SID_KEY] = secrets.token_hex(16)
 
     def identity(self) -> str | None:
-        data = self._get_session()
-        sid = data.get(SID_KEY)
-        if sid is None and (data or self.modified):
-            # A session being written in this request: give it its id now, so the
-            # response that creates it can already name it.
-            sid = data[SID_KEY] = secrets.token_hex(16)
-        return sid
+        sid = self._get_session().get(SID_KEY)
+        return sid if isinstance(sid, str) else None
 
     @staticmethod
     def _cookie_payload(data: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class Boom(APIView):
 
 
 urlpatterns = [path("api/v1/boom/", Boom.as_view())]
-handler500 = "api_project.errors.server_error"
+handler500 = "sessions_api.problems.server_error"
 
 
 @pytest.mark.urls("tests.api_project.test_errors")

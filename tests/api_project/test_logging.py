@@ -7,15 +7,15 @@ import logging
 
 import pytest
 
-from api_project.logging import JsonFormatter, RequestIdFilter
+from sessions_api.request_log import JsonFormatter, RequestIdFilter
 
 
 def request_lines(caplog):
-    return [r for r in caplog.records if r.name == "api_project.request"]
+    return [r for r in caplog.records if r.name == "sessions_api.request"]
 
 
 def test_each_request_gets_one_line_and_an_id_header(client, caplog):
-    caplog.set_level(logging.INFO, logger="api_project.request")
+    caplog.set_level(logging.INFO, logger="sessions_api.request")
     response = client.send("PUT", "/api/v1/session/keys/a/?secret=1", {"value": 1})
     request_id = response["X-Request-ID"]
     assert len(request_id) == 32
@@ -39,7 +39,7 @@ def test_an_offered_request_id_is_kept_and_a_bad_one_replaced(client):
 @pytest.mark.django_db
 def test_json_format_is_one_object_per_line_with_the_request_fields():
     record = logging.LogRecord(
-        "api_project.request", logging.INFO, __file__, 1, "%s %s", ("GET", "/x"), None
+        "sessions_api.request", logging.INFO, __file__, 1, "%s %s", ("GET", "/x"), None
     )
     record.method, record.path, record.status, record.duration_ms = "GET", "/x", 200, 1.5
     RequestIdFilter().filter(record)

@@ -375,7 +375,7 @@ def test_unicode_usernames_register_and_log_in():
 def test_client_address_honours_the_trusted_proxy_count():
     from django.test import RequestFactory
 
-    from sessions_api.registry import client_ip
+    from sessions_api.client import client_ip
 
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2, 3.3.3.3"

@@ -171,7 +171,7 @@ def test_the_session_object_is_what_its_documented_serializer_renders(client, en
     from django.test import RequestFactory
     from rest_framework.renderers import JSONRenderer
 
-    from api_project.views import json_response
+    from sessions_api.rest import json_response
     from sessions_api.selectors import session_detail
     from sessions_api.serializers import SessionSerializer
     from tests.factories import make_user

@@ -9,7 +9,6 @@ from celery.schedules import crontab
 from django.conf import settings
 
 from api_project.celery import app
-from api_project.health import READINESS_CHECKS
 from tasks_api import broker
 from tasks_api.registry import REGISTRY
 from tests.tasks_api.conftest import setting_in_fresh_process
@@ -84,7 +83,9 @@ def test_every_registered_type_is_a_celery_task_of_the_same_name():
 
 
 def test_readiness_includes_the_broker():
-    assert READINESS_CHECKS["broker"] is broker.check
+    from api_project import health
+
+    assert health.check_broker is broker.check
 
 
 def test_filesystem_broker_gets_its_folders_under_run():

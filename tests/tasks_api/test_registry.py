@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from api_project.celery import app
-from api_project.fields import StrictCharField, StrictIntegerField
-from tasks_api.registry import REGISTRY, ArgsSerializer, task_type
+from sessions_api.fields import StrictCharField, StrictIntegerField
+from tasks_api.registry import REGISTRY, ArgsSerializer
+from tasks_api.runtime import task_type
 from tasks_api.text import text_stats
 from tests.conftest import Client
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.renderers import JSONRenderer
 
-from api_project.views import json_response
+from sessions_api.rest import json_response
 from tasks_api import selectors
 from tasks_api.models import TaskRecord
 from tasks_api.serializers import TaskSerializer

@@ -25,7 +25,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-logger = logging.getLogger("api_project.request")
+logger = logging.getLogger("sessions_api.request")
 
 
 def current_request_id() -> str | None:
@@ -79,7 +79,7 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             duration = (time.perf_counter() - started) * 1000
-            user = getattr(request, "_cached_user", None)  # only if the view looked
+            user = getattr(request, "user", None)  # absent when a middleware answered first
             user_id = user.pk if user is not None and user.is_authenticated else None
             logger.info(
                 "%s %s %s %.1fms",

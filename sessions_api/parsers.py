@@ -1,4 +1,8 @@
-"""Request parsing: JSON only, and no malformed body can reach a 500."""
+"""Request parsing: JSON only, and no malformed body can reach a 500.
+
+Its own module, free of DRF's view machinery, so that a project's ``REST_FRAMEWORK``
+setting may name it (DRF imports the classes it names when its views module loads).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Pure helpers over session data: which keys are the client's, and how big things are.
+"""The rules of the session resource, defined once: key names, values, sizes, limits.
 
-Used by the service (to enforce limits) and by the selectors (to report usage), so the
-two always measure the same way: UTF-8 bytes of compact JSON, as API.md defines.
+The services enforce them, the selectors report them, the serializers and the OpenAPI
+schema describe them, and the console is given them by the server: all read this
+module, so every one of them measures the same way (UTF-8 bytes of compact JSON).
 """
 
 from __future__ import annotations
@@ -12,13 +13,38 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sessions_api.conf import app_settings
+from sessions_api.errors import InvalidKey, ReservedKey
+
 # The whole name must match; re.fullmatch (unlike "$") does not accept a trailing "\n".
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+KEY_MIN_LENGTH = 1
 KEY_MAX_LENGTH = 128
+# The key-name rule as JSON Schema: the OpenAPI document and the console both use it.
+KEY_NAME_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": KEY_MIN_LENGTH,
+    "maxLength": KEY_MAX_LENGTH,
+    "pattern": f"^{KEY_PATTERN.pattern}$",
+}
 MAX_VALUE_DEPTH = 32
 RESERVED_PREFIX = "_"
 # Where an anonymous caller's owner token lives (see services.session_owner_token_ensure).
 OWNER_KEY = "_sa_owner"
+# Room kept free in a signed cookie for what the server itself may add later (a login
+# adds about 150 bytes, a custom expiry about 40), so that a key write that fits can
+# never make a later login or set_expiry() overflow the browser's cookie limit.
+SIGNED_COOKIE_HEADROOM_BYTES = 256
+
+
+def limits() -> dict[str, int]:
+    """The configured limits, by the names the session object and the console use."""
+    return {
+        "max_value_bytes": app_settings.SESSION_API_MAX_VALUE_BYTES,
+        "max_session_bytes": app_settings.SESSION_API_MAX_SESSION_BYTES,
+        "max_keys": app_settings.SESSION_API_MAX_KEYS,
+        "max_expiry_seconds": app_settings.SESSION_API_MAX_EXPIRY_SECONDS,
+    }
 
 
 def is_client_key(key: str) -> bool:
@@ -44,7 +70,7 @@ def json_size(value: Any) -> int:
 def key_name_problem(key: str) -> str | None:
     """Why ``key`` is not an acceptable client key name, or None if it is."""
     if not key:
-        return "Key names must be 1 to 128 characters long."
+        return f"Key names must be {KEY_MIN_LENGTH} to {KEY_MAX_LENGTH} characters long."
     if len(key) > KEY_MAX_LENGTH:
         return f"Key names must be at most {KEY_MAX_LENGTH} characters long."
     if KEY_PATTERN.fullmatch(key) is None:
@@ -53,6 +79,15 @@ def key_name_problem(key: str) -> str | None:
             "digits and the characters _ . : -"
         )
     return None
+
+
+def key_validate(*, key: str) -> None:
+    """Raise ``reserved_key`` or ``invalid_key`` unless ``key`` is a client key name."""
+    if key.startswith(RESERVED_PREFIX):
+        raise ReservedKey(f"The key {key!r} starts with '_', which is reserved for the server.")
+    problem = key_name_problem(key)
+    if problem:
+        raise InvalidKey(f"The key name {key!r} is not allowed. {problem}")
 
 
 def value_problem(value: Any) -> str | None:

@@ -1,10 +1,12 @@
-"""Every error the service answers, rendered once, as an RFC 9457 problem document.
+"""Every error rendered once, as an RFC 9457 problem document (``application/problem+json``).
 
-Errors are data: each is an ``APIException`` subclass whose ``default_code`` is the
-contract's ``code`` (API.md, "Errors"). DRF hands them to ``problem_exception_handler``;
+DRF hands the errors raised in a view to ``problem_exception_handler`` (the API's views
+use it whatever the project's ``EXCEPTION_HANDLER`` says, see ``sessions_api.rest``);
 what Django answers on its own (unknown URL, CSRF failure, oversized body, an uncaught
 exception) goes through the ``handler*`` views below, which render the same shape for
-``/api/``, ``/healthz`` and ``/readyz`` and leave Django's HTML pages elsewhere.
+the paths in ``SESSION_API_PROBLEM_PATHS`` and leave Django's HTML pages elsewhere.
+A project points its ``handler400``/``403``/``404``/``500`` and ``CSRF_FAILURE_VIEW``
+here.
 """
 
 from __future__ import annotations
@@ -15,124 +17,24 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, status
+from django.views.csrf import csrf_failure as django_csrf_failure
+from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from sessions_api.conf import app_settings
+from sessions_api.errors import (
+    DEPENDENCY_ERRORS,
+    CsrfFailed,
+    RequestTooLarge,
+    ServiceUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_PATH_PREFIXES = ("/api/", "/healthz", "/readyz")
-
-try:  # Redis is optional: only the cache engines need it.
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    _REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
-except ImportError:  # pragma: no cover
-    _REDIS_ERRORS = ()
-
-# A dependency that is down: answered 503 ``unavailable`` instead of a 500.
-DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    ConnectionError,
-    TimeoutError,
-    *_REDIS_ERRORS,
-)
-
-
-# --- The contract's errors ---------------------------------------------------------
-
-
-class CsrfFailed(exceptions.PermissionDenied):
-    default_detail = "CSRF token missing or incorrect."
-    default_code = "csrf_failed"
-
-
-class InvalidKey(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "This key name is not allowed."
-    default_code = "invalid_key"
-
-
-class ReservedKey(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Keys starting with '_' are reserved for the server."
-    default_code = "reserved_key"
-
-
-class InvalidCredentials(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The username or password is not correct."
-    default_code = "invalid_credentials"
-
-
-class KeyExists(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This key already exists; use PUT to replace it."
-    default_code = "key_exists"
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "request_too_large"
-
-
-class ValueTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The value is too large."
-    default_code = "value_too_large"
-
-
-class SessionTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The session would be too large."
-    default_code = "session_too_large"
-
-
-class TooManyKeys(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The session would hold too many keys."
-    default_code = "too_many_keys"
-
-
-class UnknownTask(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "There is no task type by this name; GET /api/v1/tasks/types/ lists them."
-    default_code = "unknown_task"
-
-
-class TaskFinished(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The task has already finished, so it can no longer be cancelled."
-    default_code = "task_finished"
-
-
-class IdempotencyConflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        "This Idempotency-Key was already used with a different request body; "
-        "use a new key for a new request."
-    )
-    default_code = "idempotency_conflict"
-
-
-class BrokerUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = (
-        "The message broker could not take the task; nothing was queued. Try again shortly."
-    )
-    default_code = "broker_unavailable"
-
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A service this request needs is unavailable. Try again shortly."
-    default_code = "unavailable"
 
 
 # --- Rendering ---------------------------------------------------------------------
@@ -217,10 +119,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = ServiceUnavailable()
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
-    # Imported here: DRF's views module imports the authentication classes, which
-    # import this module's errors.
-    from rest_framework.views import exception_handler as drf_exception_handler
-
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -236,7 +134,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
 
 def _wants_problem(request: HttpRequest) -> bool:
-    return request.path.startswith(PROBLEM_PATH_PREFIXES)
+    return request.path.startswith(tuple(app_settings.SESSION_API_PROBLEM_PATHS))
 
 
 def django_problem(exc: exceptions.APIException) -> JsonResponse:
@@ -253,8 +151,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: Django's CSRF middleware refused the request."""
     if _wants_problem(request):
         return django_problem(CsrfFailed(f"CSRF failed: {reason}"))
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
     return django_csrf_failure(request, reason=reason)
 
 
@@ -289,19 +185,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 __all__ = [
-    "BrokerUnavailable",
-    "CsrfFailed",
-    "IdempotencyConflict",
-    "InvalidCredentials",
-    "InvalidKey",
-    "KeyExists",
-    "RequestTooLarge",
-    "ReservedKey",
-    "ServiceUnavailable",
-    "SessionTooLarge",
-    "TaskFinished",
-    "TooManyKeys",
-    "UnknownTask",
-    "ValueTooLarge",
+    "PROBLEM_CONTENT_TYPE",
+    "bad_request",
+    "csrf_failure",
+    "django_problem",
+    "page_not_found",
+    "permission_denied",
+    "problem_body",
     "problem_exception_handler",
+    "problem_response",
+    "server_error",
 ]

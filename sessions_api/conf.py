@@ -1,0 +1,42 @@
+"""The settings sessions_api reads, each with its default (a project sets what it changes).
+
+Read through ``app_settings`` at the moment of use, so ``override_settings`` and
+settings changed by a project after import apply, like Django's own settings do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Limits of the session resource, in UTF-8 bytes of compact JSON.
+    "SESSION_API_MAX_VALUE_BYTES": 16384,
+    "SESSION_API_MAX_SESSION_BYTES": 65536,
+    "SESSION_API_MAX_KEYS": 256,
+    "SESSION_API_MAX_EXPIRY_SECONDS": 31536000,
+    # Paths whose errors Django's own handlers answer as problem+json.
+    "SESSION_API_PROBLEM_PATHS": ("/api/",),
+    # Accounts.
+    "ALLOW_REGISTRATION": True,
+    "TRUSTED_PROXY_COUNT": 0,
+    "LOGIN_THROTTLE_IP_RATE": "20/min",
+    "LOGIN_THROTTLE_USERNAME_RATE": "5/min",
+    "REGISTER_THROTTLE_RATE": "20/hour",
+}
+
+
+class AppSettings:
+    """``app_settings.NAME``: the project's ``settings.NAME``, or the default above."""
+
+    def __init__(self, defaults: dict[str, Any]) -> None:
+        self._defaults = defaults
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._defaults:
+            raise AttributeError(name)
+        return getattr(settings, name, self._defaults[name])
+
+
+app_settings = AppSettings(DEFAULTS)

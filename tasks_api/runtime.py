@@ -1,0 +1,89 @@
+"""How a registered task type runs in the worker: its Celery base class and decorator.
+
+``@task_type(name, args=..., requires=...)`` makes the function a Celery task (named
+``name``) on ``RegisteredTask`` and adds it to the catalogue (``tasks_api.registry``).
+``RegisteredTask`` ties each run to its task record through the services.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from celery import Task, shared_task
+from celery.exceptions import Ignore
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import serializers
+
+from tasks_api.policy import PROGRESS, REQUIRES, Requires
+from tasks_api.registry import ArgsSerializer, TaskType, task_type_register
+from tasks_api.selectors import task_cancel_requested
+from tasks_api.services import task_start
+
+
+class RegisteredTask(Task):
+    """Base class of every registered type's Celery task.
+
+    A task runs only for a live, uncancelled task record: ``before_start`` claims the
+    record (``services.task_start``) and stops the task as ``REVOKED`` when it was
+    cancelled while queued, or when no record exists. That check, not Celery's
+    in-memory revoke list, is what guarantees that a cancelled task never runs: it
+    holds after a worker restart and on brokers without broadcast.
+    """
+
+    def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
+        if not task_start(task_id=task_id):
+            self.stop_cancelled()
+
+    def is_cancelled(self) -> bool:
+        return task_cancel_requested(task_id=self.request.id)
+
+    def stop_if_cancelled(self) -> None:
+        """Call between steps of long work: ends the task ``REVOKED`` if cancelled."""
+        if self.is_cancelled():
+            self.stop_cancelled()
+
+    def stop_cancelled(self) -> NoReturn:
+        self.backend.mark_as_revoked(self.request.id, reason="cancelled", request=self.request)
+        # Ignore: Celery records nothing more, and the message is acknowledged.
+        raise Ignore()
+
+    def report_progress(self, *, current: int, total: int, message: str | None = None) -> None:
+        """Publish ``PROGRESS`` with the contract's progress object."""
+        percent = round(100.0 * current / total, 1) if total else 100.0
+        self.update_state(
+            state=PROGRESS,
+            meta={"current": current, "total": total, "percent": percent, "message": message},
+        )
+
+
+def task_type(
+    name: str,
+    *,
+    args: type[serializers.Serializer],
+    requires: Requires = "anyone",
+    **celery_options: Any,
+) -> Callable[[Callable[..., Any]], Task]:
+    """Register ``fn`` as the task type ``name`` (also its Celery task name)."""
+    if requires not in REQUIRES:
+        raise ImproperlyConfigured(f"Task type {name!r}: requires must be one of {REQUIRES}.")
+    if not issubclass(args, ArgsSerializer):
+        raise ImproperlyConfigured(f"Task type {name!r}: args must subclass ArgsSerializer.")
+
+    def register(fn: Callable[..., Any]) -> Task:
+        task = shared_task(name=name, bind=True, base=RegisteredTask, **celery_options)(fn)
+        task_type_register(
+            TaskType(
+                name=name,
+                args=args,
+                requires=requires,
+                task=task,
+                description=inspect.getdoc(fn) or "",
+            )
+        )
+        return task
+
+    return register
+
+
