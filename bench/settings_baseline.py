@@ -27,7 +27,7 @@ if _store == "django":
     # Bare Django: the apps (which refuse a store that is not theirs at start-up) and
     # their registry middleware make way for Django's own authentication middleware.
     INSTALLED_APPS = [a for a in INSTALLED_APPS if a not in {"sessions_api", "tasks_api"}]  # noqa: F405
-    MIDDLEWARE = [  # noqa: F405
+    MIDDLEWARE = [
         "django.contrib.auth.middleware.AuthenticationMiddleware"
         if m == "sessions_api.middleware.RegistryAuthenticationMiddleware"
         else m

@@ -6,7 +6,6 @@ import pytest
 from django.test import override_settings
 
 
-
 @pytest.fixture
 def only_core_checks(monkeypatch):
     """Readiness with the broker check passing (the broker has its own tests)."""
