@@ -17,6 +17,7 @@ from sessions_api.conf import app_settings
 from sessions_api.engines import ENGINE_NAMES
 from sessions_api.fields import StrictCharField
 from sessions_api.policy import KEY_MAX_LENGTH, KEY_NAME_SCHEMA, KEY_PATTERN, value_problem
+from sessions_api.responses import Shape
 
 POLICIES = ["default", "seconds", "datetime", "browser_close"]
 
@@ -335,3 +336,12 @@ class UserSessionSerializer(serializers.Serializer):
 
 class RevokedSerializer(serializers.Serializer):
     revoked = serializers.IntegerField(help_text="How many sessions were logged out.")
+
+
+# --- The wire form of each output shape (see sessions_api.responses) ----------------
+
+SESSION = Shape(SessionSerializer)
+KEY_VALUE = Shape(KeyValueSerializer)
+EXPIRY = Shape(ExpirySerializer)
+USER = Shape(UserSerializer)
+USER_SESSION = Shape(UserSessionSerializer)

@@ -25,6 +25,11 @@ from sessions_api.policy import KEY_NAME_SCHEMA
 from sessions_api.rest import ApiView, ApiViewSet, json_response
 from sessions_api.schema import problems
 from sessions_api.serializers import (
+    EXPIRY,
+    KEY_VALUE,
+    SESSION,
+    USER,
+    USER_SESSION,
     CsrfTokenSerializer,
     ExpirySerializer,
     ExpiryUpdateSerializer,
@@ -51,10 +56,7 @@ KEY_PARAMETER = OpenApiParameter(
 
 
 def _session_response(request: Request, status_code: int = status.HTTP_200_OK) -> HttpResponse:
-    # session_detail() is already the documented shape (SessionSerializer, which the
-    # schema shows and a test holds it to); rendering it directly spares building the
-    # nested serializers, whose field copies cost more than the rest of the request.
-    return json_response(selectors.session_detail(request=request), status=status_code)
+    return json_response(SESSION.render(selectors.session_detail(request=request)), status_code)
 
 
 class SessionView(ApiView):
@@ -115,9 +117,9 @@ class SessionKeyViewSet(ApiViewSet):
         description="Every client key with its value, sorted by key in code-point order.",
         responses={200: KeyValueSerializer(many=True), **problems(503)},
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> HttpResponse:
         items = selectors.session_keys_list(session=api_session(request))
-        return Response(KeyValueSerializer(items, many=True).data)
+        return json_response(KEY_VALUE.render_many(items))
 
     @extend_schema(
         operation_id="session_keys_create",
@@ -133,7 +135,7 @@ class SessionKeyViewSet(ApiViewSet):
             **problems(400, 403, 409, 413, 415, 503, s409="`key_exists`."),
         },
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request) -> HttpResponse:
         serializer = KeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key, value = serializer.validated_data["key"], serializer.validated_data["value"]
@@ -141,11 +143,11 @@ class SessionKeyViewSet(ApiViewSet):
             session=api_session(request), key=key, value=value, create_only=True
         )
         location = request.build_absolute_uri(f"{request.path}{quote(key, safe='')}/")
-        return Response(
-            KeyValueSerializer({"key": key, "value": value}).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": location},
+        response = json_response(
+            KEY_VALUE.render({"key": key, "value": value}), status=status.HTTP_201_CREATED
         )
+        response["Location"] = location
+        return response
 
     @extend_schema(
         operation_id="session_keys_retrieve",
@@ -154,8 +156,9 @@ class SessionKeyViewSet(ApiViewSet):
         responses={200: KeyValueSerializer, **problems(400, 404, 503)},
     )
     def retrieve(self, request: Request, key: str) -> HttpResponse:
-        # Already the output shape ({"key", "value"}); a serializer would only copy it.
-        return json_response(selectors.session_key_get(session=api_session(request), key=key))
+        return json_response(
+            KEY_VALUE.render(selectors.session_key_get(session=api_session(request), key=key))
+        )
 
     @extend_schema(
         operation_id="session_keys_put",
@@ -174,7 +177,7 @@ class SessionKeyViewSet(ApiViewSet):
         value = KeyPutSerializer.validated_value(request.data)
         created = services.session_key_set(session=api_session(request), key=key, value=value)
         return json_response(
-            {"key": key, "value": value},
+            KEY_VALUE.render({"key": key, "value": value}),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -210,9 +213,9 @@ class SessionExpiryView(ApiView):
         responses={200: ExpirySerializer, **problems(503)},
         tags=["expiry"],
     )
-    def get(self, request: Request) -> Response:
-        return Response(
-            ExpirySerializer(selectors.session_expiry_get(session=api_session(request))).data
+    def get(self, request: Request) -> HttpResponse:
+        return json_response(
+            EXPIRY.render(selectors.session_expiry_get(session=api_session(request)))
         )
 
     @extend_schema(
@@ -227,12 +230,12 @@ class SessionExpiryView(ApiView):
         responses={200: ExpirySerializer, **problems(400, 403, 413, 415, 503)},
         tags=["expiry"],
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: Request) -> HttpResponse:
         serializer = ExpiryUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.session_expiry_set(session=api_session(request), **serializer.validated_data)
-        return Response(
-            ExpirySerializer(selectors.session_expiry_get(session=api_session(request))).data
+        return json_response(
+            EXPIRY.render(selectors.session_expiry_get(session=api_session(request)))
         )
 
     @extend_schema(
@@ -244,10 +247,10 @@ class SessionExpiryView(ApiView):
         responses={200: ExpirySerializer, **problems(403, 503)},
         tags=["expiry"],
     )
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: Request) -> HttpResponse:
         services.session_expiry_reset(session=api_session(request))
-        return Response(
-            ExpirySerializer(selectors.session_expiry_get(session=api_session(request))).data
+        return json_response(
+            EXPIRY.render(selectors.session_expiry_get(session=api_session(request)))
         )
 
 
@@ -271,8 +274,8 @@ class CsrfTokenView(ApiView):
 # --- Auth ----------------------------------------------------------------------------
 
 
-def _user_response(user: Any, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(UserSerializer(selectors.user_detail(user=user)).data, status=status_code)
+def _user_response(user: Any, status_code: int = status.HTTP_200_OK) -> HttpResponse:
+    return json_response(USER.render(selectors.user_detail(user=user)), status_code)
 
 
 class RegisterView(ApiView):
@@ -291,7 +294,7 @@ class RegisterView(ApiView):
         responses={201: UserSerializer, **problems(400, 403, 404, 415, 429)},
         tags=["auth"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         if not app_settings.ALLOW_REGISTRATION:
             raise NotFound("Registration is turned off on this service.")
         serializer = RegisterSerializer(data=request.data)
@@ -317,7 +320,7 @@ class LoginView(ApiView):
         responses={200: UserSerializer, **problems(400, 403, 415, 429)},
         tags=["auth"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -357,7 +360,7 @@ class MeView(ApiView):
         responses={200: UserSerializer, **problems(403)},
         tags=["auth"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         return _user_response(request.user)
 
 
@@ -401,9 +404,9 @@ class UserSessionViewSet(ApiViewSet):
         "seen first; `current` marks this one.",
         responses={200: UserSessionSerializer(many=True), **problems(403)},
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> HttpResponse:
         items = selectors.user_sessions_list(request=django_request(request), user=request.user)
-        return Response(UserSessionSerializer(items, many=True).data)
+        return json_response(USER_SESSION.render_many(items))
 
     @extend_schema(
         operation_id="auth_sessions_revoke",

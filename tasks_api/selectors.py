@@ -144,8 +144,8 @@ def _progress(payload: Any) -> dict[str, Any] | None:
 def task_detail(*, record: TaskRecord) -> dict[str, Any]:
     """The task object of API.md for a record from ``with_status``.
 
-    Already the documented shape (``TaskSerializer``, which the schema shows and a test
-    holds this to): the views render it directly, sparing a poll the serializer.
+    The data of the task object; ``serializers.TASK`` (``TaskSerializer``, which the
+    schema shows) writes it to the wire.
     """
     result_row = record.celery_result if record.celery_result_id else None
     return _task_object(record=record, status=record.status, result_row=result_row)  # type: ignore[attr-defined]

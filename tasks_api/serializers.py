@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sessions_api.fields import StrictCharField, StrictIntegerField
+from sessions_api.responses import Shape
 from tasks_api.policy import MAX_COUNTDOWN_SECONDS, REQUIRES, STATES
 
 
@@ -101,3 +102,7 @@ class TaskTypeSerializer(serializers.Serializer):
         choices=REQUIRES,
         help_text="`anyone`; `user` (logged in); `staff` (a logged-in staff user).",
     )
+
+
+# The wire form of the task object (see sessions_api.responses).
+TASK = Shape(TaskSerializer)

@@ -20,6 +20,7 @@ from sessions_api.schema import problems
 from tasks_api import selectors, services
 from tasks_api.policy import IDEMPOTENCY_KEY_MAX_LENGTH
 from tasks_api.serializers import (
+    TASK,
     TaskCreateSerializer,
     TaskListQuerySerializer,
     TaskSerializer,
@@ -118,8 +119,8 @@ class TaskViewSet(ApiGenericViewSet):
         query.is_valid(raise_exception=True)
         records = selectors.tasks_list(owner=self._owner(), **query.validated_data)
         page = self.paginate_queryset(records)
-        items = [selectors.task_detail(record=record) for record in page]
-        return self.get_paginated_response(TaskSerializer(items, many=True).data)
+        items = TASK.render_many(selectors.task_detail(record=record) for record in page)
+        return self.get_paginated_response(items)
 
     @extend_schema(
         operation_id="tasks_create",
@@ -167,7 +168,7 @@ class TaskViewSet(ApiGenericViewSet):
         else:  # an Idempotency-Key replay: the first task as it is now
             detail = selectors.task_detail(record=selectors.task_refresh(record=record))
         response = json_response(
-            detail, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+            TASK.render(detail), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
         )
         response["Location"] = request.build_absolute_uri(detail["url"])
         return response
@@ -180,7 +181,7 @@ class TaskViewSet(ApiGenericViewSet):
     )
     def retrieve(self, request: Request, id: str) -> HttpResponse:
         record = selectors.task_get(owner=self._owner(), task_id=id)
-        return json_response(selectors.task_detail(record=record))
+        return json_response(TASK.render(selectors.task_detail(record=record)))
 
     @extend_schema(
         operation_id="tasks_cancel",
@@ -199,4 +200,6 @@ class TaskViewSet(ApiGenericViewSet):
     def cancel(self, request: Request, id: str) -> HttpResponse:
         record = selectors.task_get(owner=self._owner(), task_id=id)
         record = services.task_cancel(record=record)
-        return json_response(selectors.task_detail(record=record), status=status.HTTP_202_ACCEPTED)
+        return json_response(
+            TASK.render(selectors.task_detail(record=record)), status=status.HTTP_202_ACCEPTED
+        )
