@@ -2,7 +2,7 @@
 
 The task views write ``selectors.task_detail()`` through ``serializers.TASK``, which is
 compiled from ``TaskSerializer`` (what the OpenAPI schema shows); DRF renders it the same,
-for field, in every status.
+field for field, in every status.
 """
 
 from __future__ import annotations
