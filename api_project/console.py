@@ -32,7 +32,6 @@ def console_view(request: HttpRequest) -> HttpResponse:
         "csrfCookieName": settings.CSRF_COOKIE_NAME,
         "csrfHeaderName": _csrf_header_name(),
         "allowRegistration": app_settings.ALLOW_REGISTRATION,
-        "maxExpirySeconds": app_settings.SESSION_API_MAX_EXPIRY_SECONDS,
         # The rules the console shows and checks, from the modules that define them.
         "keyName": KEY_NAME_SCHEMA,
         "limits": limits(),

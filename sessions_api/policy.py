@@ -44,6 +44,7 @@ def limits() -> dict[str, int]:
         "max_session_bytes": app_settings.SESSION_API_MAX_SESSION_BYTES,
         "max_keys": app_settings.SESSION_API_MAX_KEYS,
         "max_expiry_seconds": app_settings.SESSION_API_MAX_EXPIRY_SECONDS,
+        "max_value_depth": MAX_VALUE_DEPTH,
     }
 
 

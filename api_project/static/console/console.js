@@ -9,11 +9,13 @@ const config = JSON.parse(document.getElementById("console-config").textContent)
 
 const API = "/api/v1";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const FINAL_STATES = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
-const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
-const MAX_KEY_LENGTH = 128;
-const MAX_VALUE_DEPTH = 32;
-const MAX_COUNTDOWN = 900;
+// The server's rules, from the page's config (sessions_api/policy.py and
+// tasks_api/policy.py define them once): never re-typed here.
+const FINAL_STATES = new Set(config.tasks.final_states);
+const KEY_PATTERN = new RegExp(config.keyName.pattern);
+const MAX_KEY_LENGTH = config.keyName.maxLength;
+const MAX_VALUE_DEPTH = config.limits.max_value_depth;
+const MAX_COUNTDOWN = config.tasks.max_countdown_seconds;
 const POLL_MS = 600;
 // drf-spectacular writes ±1e300 for "any finite number": not a bound worth showing.
 const SHOWN_BOUND = 1e15;
@@ -507,8 +509,8 @@ async function setExpirySeconds() {
   if (input.validity.badInput || input.value.trim() === "" || !Number.isInteger(seconds)) {
     throw invalid([{ field: "seconds", message: "Enter a whole number of seconds." }]);
   }
-  if (seconds < 1 || seconds > config.maxExpirySeconds) {
-    throw invalid([{ field: "seconds", message: `Enter 1 to ${formatNumber(config.maxExpirySeconds)} seconds.` }]);
+  if (seconds < 1 || seconds > config.limits.max_expiry_seconds) {
+    throw invalid([{ field: "seconds", message: `Enter 1 to ${formatNumber(config.limits.max_expiry_seconds)} seconds.` }]);
   }
   await setExpiry({ seconds }, `The session now expires after ${formatNumber(seconds)} s of inactivity.`);
 }

@@ -1,0 +1,41 @@
+"""The console page hands the browser the server's rules instead of re-typing them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from sessions_api.policy import KEY_NAME_SCHEMA, MAX_VALUE_DEPTH, limits
+from tasks_api.policy import FINAL_STATES, MAX_COUNTDOWN_SECONDS
+
+CONSOLE_JS = Path(__file__).resolve().parents[2] / "api_project/static/console/console.js"
+
+
+def page_config(client) -> dict:
+    response = client.get("/")
+    assert response.status_code == 200
+    match = re.search(
+        rb'<script id="console-config" type="application/json">(.*?)</script>',
+        response.content,
+        re.S,
+    )
+    assert match, "the page carries its config as a JSON script"
+    return json.loads(match.group(1))
+
+
+def test_the_page_config_carries_the_rules_from_their_one_home(db, client, settings):
+    settings.SESSION_API_MAX_KEYS = 7
+    config = page_config(client)
+    assert config["keyName"] == KEY_NAME_SCHEMA
+    assert config["limits"] == limits() and config["limits"]["max_keys"] == 7
+    assert config["limits"]["max_value_depth"] == MAX_VALUE_DEPTH
+    assert config["tasks"]["final_states"] == sorted(FINAL_STATES)
+    assert config["tasks"]["max_countdown_seconds"] == MAX_COUNTDOWN_SECONDS
+
+
+def test_the_console_script_does_not_retype_the_rules():
+    source = CONSOLE_JS.read_text(encoding="utf-8")
+    assert KEY_NAME_SCHEMA["pattern"].strip("^$") not in source
+    assert str(MAX_COUNTDOWN_SECONDS) not in source
+    assert not re.search(r'"SUCCESS",\s*"FAILURE"', source)
