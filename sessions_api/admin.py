@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from sessions_api.models import UserSession, UserSessionQuerySet
@@ -43,5 +44,6 @@ class UserSessionAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: UserSession) -> None:
         obj.end()
 
-    def delete_queryset(self, request: HttpRequest, queryset: UserSessionQuerySet) -> None:
-        queryset.revoke()
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
+        # The admin's querysets come from the default manager: UserSessionQuerySet.
+        cast(UserSessionQuerySet, queryset).revoke()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.request import Request, is_form_media_type
 
@@ -18,8 +19,8 @@ from sessions_api.drf_internals import django_request
 from sessions_api.errors import CsrfFailed
 
 
-def _no_response(request: Any) -> None:  # pragma: no cover - never called
-    return None
+def _no_response(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
+    raise AssertionError("CSRFCheck is used for its checks only, never as a middleware.")
 
 
 # Stateless, like the CsrfViewMiddleware instance Django shares between requests.
@@ -51,6 +52,6 @@ class CsrfSessionAuthentication(SessionAuthentication):
         # CsrfViewMiddleware has already done so for any request that went through it.
         if "CSRF_COOKIE" not in target.META:
             _CSRF_CHECK.process_request(target)
-        reason = _CSRF_CHECK.process_view(target, None, (), {})
+        reason = _CSRF_CHECK.process_view(target, _no_response, (), {})
         if reason:
             raise CsrfFailed(f"CSRF failed: {reason}")

@@ -43,7 +43,7 @@ class RegistryAuthenticationMiddleware(AuthenticationMiddleware):
         async def auser() -> Any:
             return user
 
-        request.auser = auser  # type: ignore[attr-defined]
+        request.auser = auser
 
 
 class ApiRequestGuardMiddleware:

@@ -102,17 +102,17 @@ class UserSessionManager(models.Manager["UserSession"]):
 
     def revoke_all(self, *, user: Any, except_hash: str | None = None) -> int:
         """Revoke every session of ``user`` except the one whose hash is ``except_hash``."""
-        rows = self.filter(user=user)
+        rows = self.get_queryset().filter(user=user)
         if except_hash:
             rows = rows.exclude(key_hash=except_hash)
         return rows.revoke()
 
     def expired(self) -> UserSessionQuerySet:
-        return self.filter(expires_at__lte=timezone.now())
+        return self.get_queryset().filter(expires_at__lte=timezone.now())
 
     def live_for(self, *, user: Any) -> UserSessionQuerySet:
         """The user's unexpired sessions, most recently seen first."""
-        return self.filter(user=user, expires_at__gt=timezone.now()).order_by(
+        return self.get_queryset().filter(user=user, expires_at__gt=timezone.now()).order_by(
             "-last_seen_at", "-pk"
         )
 
@@ -177,7 +177,7 @@ class UserSession(models.Model):
         key = unseal(self.sealed_key)
         if key:
             try:
-                module = ENGINE_MODULES.get(self.engine, settings.SESSION_ENGINE)
+                module = ENGINE_MODULES.get(self.engine, str(settings.SESSION_ENGINE))
                 import_module(module).SessionStore(session_key=key).delete()
             except Exception:
                 # The row's deletion below is what ends the login; a store that is

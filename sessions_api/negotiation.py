@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -15,8 +15,9 @@ class JsonNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, minus parsing ``Accept`` when the answer cannot differ."""
 
     def select_renderer(
-        self, request: Request, renderers: Sequence[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
         meta = request.META
         if (
             len(renderers) == 1
@@ -25,4 +26,4 @@ class JsonNegotiation(DefaultContentNegotiation):
             and meta.get("HTTP_ACCEPT", "") in _PLAIN_ACCEPT
         ):
             return renderers[0], str(renderers[0].media_type)
-        return super().select_renderer(request, renderers, format_suffix)  # type: ignore[return-value]
+        return super().select_renderer(request, renderers, format_suffix)

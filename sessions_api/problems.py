@@ -95,11 +95,13 @@ def problem_from_exception(exc: exceptions.APIException) -> dict[str, Any]:
         return problem_body(
             status_code=exc.status_code, code="invalid", title=title, detail=detail, errors=errors
         )
-    detail = exc.detail
+    raw = exc.detail
     code = exc.get_codes()
-    if isinstance(detail, (list, dict)):
+    if isinstance(raw, (list, dict)):
         # A non-validation APIException raised with structured detail: keep it readable.
-        detail = "; ".join(item["message"] for item in _flatten(detail))
+        detail = "; ".join(item["message"] for item in _flatten(raw))
+    else:
+        detail = str(raw)
         code = type(exc).default_code
     return problem_body(
         status_code=exc.status_code, code=str(code), title=title, detail=str(detail)

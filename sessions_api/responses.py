@@ -40,8 +40,7 @@ def _compile(serializer: serializers.Serializer) -> Render:
             continue
         convert: Callable[[Any], Any] | None
         if isinstance(field, serializers.ListSerializer):
-            child = _compile(field.child)  # type: ignore[arg-type]
-            convert = lambda items, child=child: [child(item) for item in items]  # noqa: E731
+            convert = _many(_compile(field.child))  # type: ignore[arg-type]  # a Serializer
         elif isinstance(field, serializers.Serializer):
             convert = _compile(field)
         elif isinstance(field, _AS_IS):
@@ -58,6 +57,10 @@ def _compile(serializer: serializers.Serializer) -> Render:
         return out
 
     return render
+
+
+def _many(render: Render) -> Callable[[Any], list[dict[str, Any]]]:
+    return lambda items: [render(item) for item in items]
 
 
 class Shape:

@@ -7,11 +7,11 @@ whatever that project's ``REST_FRAMEWORK`` setting says about its other views.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
-from rest_framework import viewsets
+from rest_framework import generics, viewsets
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -26,41 +26,37 @@ from sessions_api.problems import problem_exception_handler
 _JSON = JSONRenderer()
 
 
-class ApiViewMixin:
-    """The apps' DRF configuration, and ``405 method_not_allowed`` before anything else.
+class ApiView(APIView):
+    """An APIView of the apps: their DRF configuration, and the method checked first.
 
     DRF runs the CSRF, login, permission and throttle checks in ``initial()`` and only
     then looks for a handler, so an unsupported method on an endpoint for logged-in
-    users answered 403 (or 429) and hid what was really wrong with the request.
+    users answered 403 (or 429) and hid what was really wrong with the request: here
+    it is ``405 method_not_allowed`` before anything else.
     """
 
-    authentication_classes: Sequence[type] = [CsrfSessionAuthentication]
-    permission_classes: Sequence[type] = [AllowAny]
-    parser_classes: Sequence[type] = [StrictJSONParser]
-    renderer_classes: Sequence[type] = [JSONRenderer]
-    content_negotiation_class: type = JsonNegotiation
-    http_method_names: list[str]
+    authentication_classes = [CsrfSessionAuthentication]
+    permission_classes = [AllowAny]
+    parser_classes = [StrictJSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonNegotiation
 
     def get_exception_handler(self) -> Callable[..., Any]:
         return problem_exception_handler
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        method = request.method.lower() if request.method else ""
+        method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method or "")
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
 
 
-class ApiView(ApiViewMixin, APIView):
-    """An APIView of the apps."""
+class ApiViewSet(viewsets.ViewSetMixin, ApiView):
+    """A ViewSet of the apps (``ViewSet`` is ``ViewSetMixin`` over ``APIView``)."""
 
 
-class ApiViewSet(ApiViewMixin, viewsets.ViewSet):
-    """A ViewSet of the apps."""
-
-
-class ApiGenericViewSet(ApiViewMixin, viewsets.GenericViewSet):
-    """A GenericViewSet (pagination, filtering) of the apps."""
+class ApiGenericViewSet(viewsets.ViewSetMixin, ApiView, generics.GenericAPIView):
+    """A GenericViewSet of the apps (pagination, filtering)."""
 
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:

@@ -27,7 +27,7 @@ class CsrfSessionAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "apiKey",
             "in": "cookie",
-            "name": settings.SESSION_COOKIE_NAME,
+            "name": str(settings.SESSION_COOKIE_NAME),
             "description": "The Django session cookie. Unsafe methods also need the "
             "`X-CSRFToken` header (see `GET /api/v1/auth/csrf/`).",
         }
@@ -52,7 +52,10 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="The contract's error code, e.g. 'invalid_key'.")
     detail = serializers.CharField()
-    errors = FieldErrorSerializer(many=True, required=False, help_text="Only for field validation.")
+    # A declared field (DRF's metaclass takes it off the class), not Serializer.errors.
+    errors = FieldErrorSerializer(  # type: ignore[assignment]
+        many=True, required=False, help_text="Only for field validation."
+    )
 
 
 # What each status means across the API; endpoints list the ones they can answer.

@@ -18,7 +18,7 @@ def _fernet() -> MultiFernet:
     """Fernet keys derived from SECRET_KEY (and its fallbacks, to read old rows)."""
     secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     keys = [
-        Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"user-session:{s}".encode()).digest()))
+        Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"user-session:{s!s}".encode()).digest()))
         for s in secrets
     ]
     return MultiFernet(keys)

@@ -27,7 +27,13 @@ class _SettingRateMixin:
         return rate
 
 
-class _FailureThrottle(_SettingRateMixin, SimpleRateThrottle):
+class FailureThrottle(_SettingRateMixin, SimpleRateThrottle):
+    """Counts only what ``record()`` is told of: failures, not every request."""
+
+    # Set by SimpleRateThrottle.__init__ from the rate (not declared by its stubs).
+    duration: int
+    num_requests: int
+
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
@@ -53,7 +59,7 @@ class _FailureThrottle(_SettingRateMixin, SimpleRateThrottle):
         self.cache.set(key, history, self.duration)
 
 
-class LoginAddressThrottle(_FailureThrottle):
+class LoginAddressThrottle(FailureThrottle):
     """Failed logins from one client address."""
 
     scope = "login_ip"
@@ -63,7 +69,7 @@ class LoginAddressThrottle(_FailureThrottle):
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
-class LoginUsernameThrottle(_FailureThrottle):
+class LoginUsernameThrottle(FailureThrottle):
     """Failed logins for one username, from anywhere."""
 
     scope = "login_username"

@@ -44,7 +44,12 @@ from sessions_api.serializers import (
     UserSerializer,
     UserSessionSerializer,
 )
-from sessions_api.throttling import LoginAddressThrottle, LoginUsernameThrottle, RegisterThrottle
+from sessions_api.throttling import (
+    FailureThrottle,
+    LoginAddressThrottle,
+    LoginUsernameThrottle,
+    RegisterThrottle,
+)
 
 KEY_PARAMETER = OpenApiParameter(
     "key",
@@ -327,7 +332,8 @@ class LoginView(ApiView):
             user = services.user_login(request=django_request(request), **serializer.validated_data)
         except InvalidCredentials:
             for throttle in self.get_throttles():
-                throttle.record(request, self)
+                if isinstance(throttle, FailureThrottle):
+                    throttle.record(request, self)
             raise
         return _user_response(user)
 

@@ -18,18 +18,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.urls import reverse
 from django_celery_results.models import TaskResult
 from rest_framework.exceptions import NotFound
 
+from sessions_api.engines import ApiSessionStore
 from sessions_api.selectors import session_owner_token
 from tasks_api.models import TaskRecord
 from tasks_api.policy import FINAL_STATES, PROGRESS
 from tasks_api.registry import args_json_schema, task_types
+
+# The caller: the project's user model (which may be a custom one, with or without
+# is_staff) or AnonymousUser; what the services need of it is checked where they use it.
+UserLike = Any
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Owner:
         return f"user:{self.user_id}" if self.user_id is not None else f"session:{self.token}"
 
 
-def task_owner(*, user: AbstractBaseUser | AnonymousUser, session: SessionBase) -> Owner | None:
+def task_owner(*, user: UserLike, session: ApiSessionStore) -> Owner | None:
     """The caller as a task owner, or None for an anonymous caller who has no tasks yet."""
     if user.is_authenticated:
         return Owner(user_id=user.pk)
@@ -83,7 +85,7 @@ def tasks_list(
         return TaskRecord.objects.none()
     queryset = with_status(TaskRecord.objects.filter(owner.filter))
     if status:
-        queryset = queryset.filter(status=status)
+        queryset = queryset.filter(Q(status=status))  # the annotation of with_status()
     if name:
         queryset = queryset.filter(name=name)
     return queryset.order_by("-created_at", "-id")

@@ -20,9 +20,6 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.sessions.backends.base import SessionBase
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
@@ -31,6 +28,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 
+from sessions_api.engines import ApiSessionStore
 from sessions_api.request_log import current_request_id
 from sessions_api.selectors import session_engine_name, session_owner_token
 from sessions_api.services import session_owner_token_ensure, sessions_clear_expired
@@ -40,19 +38,19 @@ from tasks_api.errors import BrokerUnavailable, IdempotencyConflict, TaskFinishe
 from tasks_api.models import TaskRecord
 from tasks_api.policy import FINAL_STATES, IDEMPOTENCY_WINDOW
 from tasks_api.registry import TaskType, task_type_get
-from tasks_api.selectors import Owner, task_refresh
+from tasks_api.selectors import Owner, UserLike, task_refresh
 
 logger = logging.getLogger(__name__)
 
 
-def task_owner_ensure(*, user: AbstractBaseUser | AnonymousUser, session: SessionBase) -> Owner:
+def task_owner_ensure(*, user: UserLike, session: ApiSessionStore) -> Owner:
     """The caller as a task owner; an anonymous caller gets a session and owner token."""
     if user.is_authenticated:
         return Owner(user_id=user.pk)
     return Owner(token=session_owner_token_ensure(session=session))
 
 
-def _check_allowed(*, task_type: TaskType, user: AbstractBaseUser | AnonymousUser) -> None:
+def _check_allowed(*, task_type: TaskType, user: UserLike) -> None:
     if task_type.requires == "anyone":
         return
     if not user.is_authenticated:
@@ -86,8 +84,8 @@ def _idempotent_replay(*, owner: Owner, key: str, body_hash: str) -> TaskRecord 
 
 def task_enqueue(
     *,
-    user: AbstractBaseUser | AnonymousUser,
-    session: SessionBase,
+    user: UserLike,
+    session: ApiSessionStore,
     name: str,
     args: dict[str, Any],
     countdown: int = 0,
@@ -192,7 +190,7 @@ def task_start(*, task_id: str) -> bool:
     return claimed == 1
 
 
-def tasks_adopt_anonymous(*, user: AbstractBaseUser, session: SessionBase | None) -> int:
+def tasks_adopt_anonymous(*, user: Any, session: ApiSessionStore | None) -> int:
     """On login: the anonymous session's tasks become the user's; return how many."""
     token = session_owner_token(session=session) if session is not None else None
     if not token:

@@ -25,7 +25,8 @@ def serializer_json_schema(serializer_class: type[serializers.Serializer]) -> di
     schema = AutoSchema()
     schema.registry = ComponentRegistry()
     view = APIView()
-    view.request = None  # drf-spectacular builds a serializer context from the view
+    # drf-spectacular builds a serializer context from the view; there is no request.
+    view.request = None  # type: ignore[assignment]
     schema.view = view
     schema.method, schema.path = "POST", "/"
     component = schema.resolve_serializer(serializer_class(), "request")

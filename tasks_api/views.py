@@ -118,7 +118,7 @@ class TaskViewSet(ApiGenericViewSet):
         query = TaskListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = selectors.tasks_list(owner=self._owner(), **query.validated_data)
-        page = self.paginate_queryset(records)
+        page = self.paginate_queryset(records) or []  # None only without a paginator
         items = TASK.render_many(selectors.task_detail(record=record) for record in page)
         return self.get_paginated_response(items)
 
