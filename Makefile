@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/sessions_api
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test test-sqlite test-postgres lint schema check-schema fuzz soak bench clean
+.PHONY: install run test test-sqlite test-postgres lint typecheck schema check-schema fuzz soak bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test-postgres: install
 ## lint: ruff over the code and tests
 lint: install
 	$(VENV)/bin/ruff check .
+
+## typecheck: mypy (django-stubs, djangorestframework-stubs) over both apps
+typecheck: install
+	$(VENV)/bin/mypy
 
 ## schema: regenerate openapi/schema.yaml (commit it with every API change)
 schema: install

@@ -144,7 +144,7 @@ def _progress(payload: Any) -> dict[str, Any] | None:
 
 
 def task_detail(*, record: TaskRecord) -> dict[str, Any]:
-    """The task object of API.md for a record from ``with_status``.
+    """The task object (``TaskSerializer``) for a record from ``with_status``.
 
     The data of the task object; ``serializers.TASK`` (``TaskSerializer``, which the
     schema shows) writes it to the wire.

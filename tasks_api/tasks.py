@@ -1,4 +1,4 @@
-"""The built-in task types (API.md, "Built-in task types") and beat's daily jobs.
+"""The built-in task types (README, "Tasks") and beat's daily jobs.
 
 Each type is a function decorated with ``@task_type`` beside its arguments serializer;
 the docstring is the description ``GET /api/v1/tasks/types/`` shows. Bodies stay
