@@ -7,6 +7,8 @@ from importlib import import_module
 from django.apps import AppConfig
 from django.conf import settings
 
+from sessions_api.engines import store_check
+
 
 class SessionsApiConfig(AppConfig):
     name = "sessions_api"
@@ -17,7 +19,6 @@ class SessionsApiConfig(AppConfig):
         # Importing them connects the registry to Django's signals and registers the
         # OpenAPI authentication scheme; both modules need the app registry ready.
         from sessions_api import receivers, schema  # noqa: F401
-        from sessions_api.engines import store_check
 
         engine = settings.SESSION_ENGINE
         store_check(store=import_module(engine).SessionStore, engine=engine)

@@ -13,10 +13,17 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions_api.conf import app_settings
+from sessions_api.conf import DEFAULTS, app_settings
 from sessions_api.engines import ENGINE_NAMES
+from sessions_api.engines.signed_cookies import COOKIE_LIMIT_BYTES
 from sessions_api.fields import StrictCharField
-from sessions_api.policy import KEY_MAX_LENGTH, KEY_NAME_SCHEMA, KEY_PATTERN, value_problem
+from sessions_api.policy import (
+    KEY_MAX_LENGTH,
+    KEY_NAME_SCHEMA,
+    KEY_PATTERN,
+    MAX_VALUE_DEPTH,
+    value_problem,
+)
 from sessions_api.responses import Shape
 
 POLICIES = ["default", "seconds", "datetime", "browser_close"]
@@ -48,7 +55,7 @@ class KeyNameField(serializers.Field):
     {"description": "Any JSON value: object, array, string, number, boolean or null."}
 )
 class SessionValueField(serializers.JSONField):
-    """Any JSON value, at most 32 levels deep, finite numbers, valid Unicode."""
+    """Any JSON value, nested at most ``MAX_VALUE_DEPTH`` levels, finite, valid Unicode."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("allow_null", True)
@@ -59,6 +66,9 @@ class SessionValueField(serializers.JSONField):
         if problem:
             raise serializers.ValidationError(problem, code="invalid")
         return super().to_internal_value(data)
+
+
+VALUE_HELP = f"Any JSON value, nested at most {MAX_VALUE_DEPTH} levels deep."
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -116,8 +126,8 @@ class StorageSerializer(serializers.Serializer):
     )
     bytes_limit = serializers.IntegerField(
         help_text="`SESSION_API_MAX_SESSION_BYTES`; for `signed_cookies` the tighter of "
-        "that and what still fits in a 4093-byte cookie (an estimate for data that does "
-        "not compress)."
+        f"that and what still fits in a {COOKIE_LIMIT_BYTES}-byte cookie (an estimate for "
+        "data that does not compress)."
     )
     keys_limit = serializers.IntegerField(help_text="`SESSION_API_MAX_KEYS`.")
 
@@ -157,11 +167,11 @@ class KeyCreateSerializer(serializers.Serializer):
         help_text=f"1-{KEY_MAX_LENGTH} characters matching `{KEY_PATTERN.pattern}`; "
         "names starting with `_` are reserved."
     )
-    value = SessionValueField(help_text="Any JSON value, nested at most 32 levels deep.")
+    value = SessionValueField(help_text=VALUE_HELP)
 
 
 class KeyPutSerializer(serializers.Serializer):
-    value = SessionValueField(help_text="Any JSON value, nested at most 32 levels deep.")
+    value = SessionValueField(help_text=VALUE_HELP)
 
     @classmethod
     def validated_value(cls, data: Any) -> Any:
@@ -198,7 +208,8 @@ class ExpiryUpdateSerializer(serializers.Serializer):
         required=False,
         min_value=1,
         help_text="`set_expiry(seconds)`: expire after this many seconds of inactivity "
-        "(1 to `SESSION_API_MAX_EXPIRY_SECONDS`, default 31536000).",
+        f"(1 to `SESSION_API_MAX_EXPIRY_SECONDS`, default "
+        f"{DEFAULTS['SESSION_API_MAX_EXPIRY_SECONDS']}).",
     )
     expires_at = AwareDateTimeField(
         required=False,

@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any
 
+from amqp.exceptions import MessageNacked  # a publisher confirm that said no
 from celery import Task, current_app
 from kombu import Connection
 from kombu.exceptions import OperationalError
@@ -39,13 +40,7 @@ class BrokerError(Exception):
 
 
 def _errors(connection: Connection) -> tuple[type[BaseException], ...]:
-    errors: tuple[type[BaseException], ...] = (OperationalError, OSError)
-    try:
-        from amqp.exceptions import MessageNacked  # publisher confirm said no
-    except ImportError:  # pragma: no cover - amqp is a kombu dependency
-        pass
-    else:
-        errors += (MessageNacked,)
+    errors: tuple[type[BaseException], ...] = (OperationalError, OSError, MessageNacked)
     return errors + tuple(connection.connection_errors) + tuple(connection.channel_errors)
 
 

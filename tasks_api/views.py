@@ -18,7 +18,7 @@ from sessions_api.engines import api_session
 from sessions_api.rest import ApiGenericViewSet, json_response
 from sessions_api.schema import problems
 from tasks_api import selectors, services
-from tasks_api.policy import IDEMPOTENCY_KEY_MAX_LENGTH
+from tasks_api.policy import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_WINDOW
 from tasks_api.serializers import (
     TASK,
     TaskCreateSerializer,
@@ -38,8 +38,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=False,
-    description="Up to 255 printable ASCII characters. The same owner sending the same "
-    "key again within 24 h gets `200` with the first task instead of a new one; the same "
+    description=f"Up to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters. The same "
+    "owner sending the same key again within "
+    f"{IDEMPOTENCY_WINDOW.total_seconds() / 3600:g} h gets `200` with the first task "
+    "instead of a new one; the same "
     "key with a different body is `409 idempotency_conflict`.",
 )
 BROKER_503 = "`broker_unavailable`: the broker could not take the task; nothing was queued."
