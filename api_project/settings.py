@@ -271,6 +271,7 @@ try:
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
             "sessions_api.schema.exactly_one_of",
+            "api_project.openapi.fill_rules",
         ],
         "AUTHENTICATION_WHITELIST": ["sessions_api.authentication.CsrfSessionAuthentication"],
     }
