@@ -286,6 +286,9 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_username(self, value: str) -> str:
         user_model = get_user_model()
+        # What create_user() will store (NFKC: fullwidth "ｆｏｏ" is "foo"), so that the
+        # uniqueness check sees the name the database will be asked to hold.
+        value = user_model.normalize_username(value)
         try:
             user_model.username_validator(value)
         except DjangoValidationError as error:

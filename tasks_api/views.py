@@ -47,6 +47,11 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 BROKER_503 = "`broker_unavailable`: the broker could not take the task; nothing was queued."
 
 
+def _is_whole_number(text: str) -> bool:
+    # ASCII digits only: str.isdigit() is also true for "²" and "①", which int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 class TaskPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -58,7 +63,7 @@ class TaskPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not _is_whole_number(raw) or not 1 <= int(raw) <= self.max_page_size:
             message = f"A whole number from 1 to {self.max_page_size}."
             raise ValidationError({self.page_size_query_param: [message]})
         return int(raw)
@@ -66,7 +71,7 @@ class TaskPagination(PageNumberPagination):
     def get_page_number(self, request: Request, paginator: Any) -> Any:
         # Likewise for page: DRF reads "" as the first page and accepts "last".
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and not raw.isdigit():
+        if raw is not None and not _is_whole_number(raw):
             raise ValidationError({self.page_query_param: ["A whole number from 1."]})
         return super().get_page_number(request, paginator)
 

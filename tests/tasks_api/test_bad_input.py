@@ -237,6 +237,11 @@ def test_malformed_idempotency_key_is_invalid(key):
         "page_size=null",
         "page=0",
         "page=99",
+        # Unicode digits: str.isdigit() says yes, int() says no (once a 500).
+        "page_size=%C2%B2",
+        "page_size=1%E2%81%B0",
+        "page=%C2%B2",
+        "page=%E2%91%A0",
     ],
 )
 def test_bad_list_query_is_a_problem(query):
