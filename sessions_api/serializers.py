@@ -286,7 +286,7 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_username(self, value: str) -> str:
         user_model = get_user_model()
-        # What create_user() will store (NFKC: fullwidth "ｆｏｏ" is "foo"), so that the
+        # What create_user() will store (NFKC: a fullwidth "foo" is "foo"), so that the
         # uniqueness check sees the name the database will be asked to hold.
         value = user_model.normalize_username(value)
         try:

@@ -373,13 +373,13 @@ def test_unicode_usernames_register_and_log_in():
 
 @pytest.mark.django_db
 def test_a_fullwidth_twin_of_a_taken_username_is_taken():
-    """NFKC makes "ｆｏｏ" "foo": checked as stored, it is a 400, not a database 500."""
+    """NFKC makes a fullwidth "foo" "foo": checked as stored, it is a 400, not a 500."""
     from tests.conftest import Client
 
     make_user(username="foo")
     client = Client()
     client.csrf()
-    body = {"username": "ｆｏｏ", "password": PASSWORD}
+    body = {"username": "\uff46\uff4f\uff4f", "password": PASSWORD}  # fullwidth
     response = problem(client.send("POST", "/api/v1/auth/register/", body), 400, "invalid")
     assert response["errors"][0]["field"] == "username"
     assert response["errors"][0]["code"] == "unique"
