@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bench.common import BENCH, BenchError
+from bench.probe import SEED  # what each client holds before the load: what probe.py measures
 from bench.processes import LOAD_CORE, Server, pinned
 from tests.servers import HttpSession
 
 LUA = BENCH / "wrk.lua"
 
-# What each session client holds before the load starts (the same as bench/probe.py).
-SEED: dict[str, Any] = {
-    "profile": {"name": "Ana", "langs": ["en", "pt"], "beta": True},
-    "theme": "dark",
-    "cart": [{"sku": "A-100", "qty": 2}, {"sku": "B-7", "qty": 1}],
-    "counter": 0,
-}
+
+def in_turn(servers: tuple[str, ...], round_no: int) -> tuple[str, ...]:
+    """The order in which round ``round_no`` loads ``servers``.
+
+    Reversed every other round, so a drift in the machine's load does not always
+    favour the same server.
+    """
+    return servers if round_no % 2 == 0 else servers[::-1]
 
 
 class Browser(HttpSession):

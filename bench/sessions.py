@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.common import BENCH, Options, Results, log
 from bench.environment import Engine, engine_env
-from bench.load import Browser, Sample, wrk
+from bench.load import Browser, Sample, in_turn, wrk
 from bench.processes import LOAD_CORE, Server, pinned, run_json
 from bench.stats import against, summarize
 
@@ -59,10 +59,7 @@ def measure_sessions(
     }
     for round_no in range(options.rounds):
         for op in options.ops:
-            # Alternate the order each round, so a drift in the machine's load does not
-            # always favour the same server.
-            order = OP_VARIANTS[op] if round_no % 2 == 0 else OP_VARIANTS[op][::-1]
-            for variant in order:
+            for variant in in_turn(OP_VARIANTS[op], round_no):
                 sample = wrk(
                     servers[variant].port,
                     op,

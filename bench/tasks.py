@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.common import BENCH, LOGS, BenchError, Options, Results, log
 from bench.environment import ENGINES, engine_env, up
-from bench.load import Browser, wrk
+from bench.load import Browser, in_turn, wrk
 from bench.processes import LOAD_CORE, SERVER_CORE, Server, pinned, run_json, spawn, stop
 from bench.stats import median, per_round_ratios, percentile
 from tests.servers import celery_worker_command
@@ -60,8 +60,7 @@ def bench_tasks(options: Options, results: Results) -> None:
         run_json([*raw, "purge"], env=env, timeout=60)
         api_rates, raw_rates = [], []
         for round_no in range(options.rounds):
-            order = ("raw", "api") if round_no % 2 == 0 else ("api", "raw")
-            for side in order:
+            for side in in_turn(("raw", "api"), round_no):
                 if side == "raw":
                     out = run_json(
                         [*raw, "publish", "--seconds", str(options.seconds)],
@@ -96,8 +95,7 @@ def bench_tasks(options: Options, results: Results) -> None:
         for _ in range(5):  # warm: the worker's first tasks, connections on both sides
             api_roundtrip(browser, body)
         for round_no in range(options.rounds):
-            order = ("raw", "api") if round_no % 2 == 0 else ("api", "raw")
-            for side in order:
+            for side in in_turn(("raw", "api"), round_no):
                 if side == "raw":
                     out = run_json(
                         [
