@@ -35,7 +35,7 @@ VARIANT_SETTINGS = {
     "store": ("bench.settings_baseline", "project"),
 }
 
-# The session every benchmark client starts with (bench/run.py seeds the same).
+# The session every benchmark client starts with (bench/load.py seeds the servers' too).
 SEED: dict[str, Any] = {
     "profile": {"name": "Ana", "langs": ["en", "pt"], "beta": True},
     "theme": "dark",

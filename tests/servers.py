@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -39,9 +39,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def reachable(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections there (a local service is up)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def inherited_env(drop: tuple[str, ...] = ("PYTEST_",)) -> dict[str, str]:
+    """This process's environment minus the variables whose names start with ``drop``.
+
+    What a service child inherits; the benchmark drops more (every setting it fixes
+    itself) than the tests do.
+    """
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
 def service_env(**overrides: str) -> dict[str, str]:
     """The environment of a service process: this one's, minus test-run leftovers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env = inherited_env()
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "api_project.settings",
@@ -54,16 +72,71 @@ def service_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def manage(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """``manage.py`` in the repository root; a failure raises CalledProcessError."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=True,
     )
+
+
+def start_process(
+    command: list[str],
+    *,
+    env: dict[str, str],
+    log: Path,
+    append: bool = False,
+    new_session: bool = False,
+) -> subprocess.Popen:
+    """Start a long-running child in the repository root, its output going to ``log``.
+
+    The child keeps its own copy of the log's descriptor, so ours is closed at once.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab" if append else "wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
+
+
+def gunicorn_command(port: int, *args: str) -> list[str]:
+    """gunicorn with the repository's configuration, as in production, on ``port``.
+
+    Everything else comes from the configuration (and so from ``GUNICORN_*`` in the
+    environment) unless ``args`` overrides it.
+    """
+    return [
+        str(BIN / "gunicorn"),
+        "-c",
+        "api_project/gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *args,
+    ]
+
+
+def wait_until_healthy(process: subprocess.Popen, base: str, *, timeout: float = 30) -> None:
+    """Poll ``/healthz`` until it answers 200; RuntimeError if the server exits or is late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if HttpSession(base).request("GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not start (exit {process.poll()})")
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -73,44 +146,20 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) 
     Its output goes to ``log`` or else to a file in ``LOG_DIR``.
     """
     port = free_port()
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = log or LOG_DIR / f"gunicorn-{port}-{time.time_ns()}.log"
-    out = open(log, "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            # The repository's gunicorn configuration, as in production.
-            "-c",
-            "api_project/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "60",
-            "api_project.wsgi:application",
-        ],
-        cwd=ROOT,
+    process = start_process(
+        gunicorn_command(
+            port, "--workers", str(workers), "--timeout", "60", "api_project.wsgi:application"
+        ),
         env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
+        log=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if HttpSession(base).request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start (exit {process.poll()})")
-            time.sleep(0.1)
+        wait_until_healthy(process, base)
         yield base
     finally:
         stop_process(process)
-        out.close()
 
 
 def stop_process(process: subprocess.Popen, *, grace: float = 20) -> None:
@@ -126,6 +175,9 @@ def stop_process(process: subprocess.Popen, *, grace: float = 20) -> None:
 class HttpSession:
     """A tiny cookie-keeping JSON client over http.client (one browser)."""
 
+    # Sent with every request (a subclass may add to them).
+    headers: ClassVar[dict[str, str]] = {"Content-Type": "application/json"}
+
     def __init__(self, base: str) -> None:
         host, port = base.removeprefix("http://").split(":")
         self.host, self.port = host, int(port)
@@ -134,9 +186,9 @@ class HttpSession:
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any, Any]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        headers = {"Content-Type": "application/json"}
+        headers = dict(self.headers)
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            headers["Cookie"] = self.cookie_header()
         if self.csrf:
             headers["X-CSRFToken"] = self.csrf
         data = None if body is None else json.dumps(body)
@@ -161,6 +213,9 @@ class HttpSession:
             return response.status, content, response.headers
         finally:
             conn.close()
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
     def fetch_csrf(self) -> str:
         status, body, _ = self.request("GET", "/api/v1/auth/csrf/")
@@ -250,34 +305,10 @@ class TcpProxy:
 @contextmanager
 def celery_worker(env: dict[str, str], *, queue: str, name: str) -> Iterator[Path]:
     """Run one Celery worker process (prefork, 2 processes) on ``queue``; yield its log."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"celery-{name}-{time.time_ns()}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "api_project",
-                "worker",
-                "-l",
-                "INFO",
-                "-c",
-                "2",
-                "-Q",
-                queue,
-                "-n",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_process(
+        celery_worker_command(queue=queue, name=name), env=env, log=log, new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while " ready." not in log.read_text(errors="replace"):
@@ -289,11 +320,55 @@ def celery_worker(env: dict[str, str], *, queue: str, name: str) -> Iterator[Pat
         stop_process(process)
 
 
+def celery_worker_command(
+    *,
+    queue: str,
+    name: str,
+    app: str = "api_project",
+    concurrency: int = 2,
+    loglevel: str = "INFO",
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """A ``celery worker`` on ``queue`` alone, named ``name@host``.
+
+    Gossip and mingle are off: they make a worker talk to its peers at start-up, which
+    only slows down these short-lived workers.
+    """
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        app,
+        "worker",
+        "-l",
+        loglevel,
+        "-c",
+        str(concurrency),
+        "-Q",
+        queue,
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        *extra,
+    ]
+
+
+# The local PostgreSQL server's maintenance database (user postgres, trust).
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_url(name: str) -> str:
+    """The service's DATABASE_URL for database ``name`` on the local PostgreSQL server."""
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
 def fresh_postgres_database(name: str) -> str:
     """Drop and create a PostgreSQL database on the local server; return its URL."""
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
+    return postgres_url(name)

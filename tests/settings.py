@@ -7,17 +7,9 @@ the real local servers; `tests/conftest.py` skips what needs one that is not run
 """
 
 import os
-import socket
 import tempfile
 
-
-def reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
+from tests.servers import reachable
 
 REDIS_AVAILABLE = reachable("127.0.0.1", 6379)
 

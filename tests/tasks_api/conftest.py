@@ -27,7 +27,7 @@ from django.db import connection
 
 from api_project.celery import app as celery_app
 from tests.conftest import Client, need
-from tests.servers import LOG_DIR
+from tests.servers import LOG_DIR, celery_worker_command, start_process
 from tests.settings import RABBITMQ_AVAILABLE
 
 FINAL = {"SUCCESS", "FAILURE", "REVOKED"}
@@ -67,39 +67,15 @@ class WorkerProcess:
     def start(self, timeout: float = 30.0) -> None:
         self.starts += 1
         tag = uuid.uuid4().hex[:8]
-        name = f"tests-{tag}@%h"
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.log_dir / f"celery-worker-{tag}.log"
-        log = self.log_path.open("wb")
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "api_project",
-            "worker",
-            "--pool=prefork",
-            "-c",
-            str(self.concurrency),
-            "-n",
-            name,
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "INFO",
-        ]
-        self.process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        command = celery_worker_command(
+            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            name=f"tests-{tag}",
+            concurrency=self.concurrency,
+            extra=("--pool=prefork", "--without-heartbeat"),
         )
-        log.close()
+        # Its own session, so kill() and stop() reach the pool processes as a group.
+        self.process = start_process(command, env=self.env(), log=self.log_path, new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if " ready." in self.log():

@@ -1,0 +1,53 @@
+"""What every part of ``bench/run.py`` shares: where a run writes, how it fails, what it
+was asked to do and what it found, and its progress lines."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.environment import Engine
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+WORK = BENCH / ".work"
+LOGS = WORK / "logs"
+
+
+class BenchError(Exception):
+    """The run cannot go on or produced a wrong answer: stop, loudly."""
+
+
+@dataclass
+class Options:
+    engines: list[Engine]
+    ops: tuple[str, ...]
+    sections: set[str]
+    rounds: int
+    seconds: float
+    warmup: float
+    connections: int
+    output: Path
+    full: bool
+
+
+@dataclass
+class Results:
+    """Everything measured; bench/report.py writes it out as results.md/json."""
+
+    started: str = ""
+    machine: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    sessions: dict[str, Any] = field(default_factory=dict)
+    queries: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    tasks: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
