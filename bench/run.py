@@ -1,6 +1,6 @@
 """Benchmarks: the API beside a bare Django baseline, in one run (``make bench``).
 
-What one run does (issue 7):
+What one run does:
 
 1. **Sessions, per engine** (``db`` on SQLite and on PostgreSQL, ``cache`` and
    ``cached_db`` on Redis, ``signed_cookies``, ``file``). Three gunicorn servers run
@@ -113,7 +113,7 @@ def bench_engine(engine: Engine, options: Options, results: Results) -> None:
 
 def parse_args() -> Options:
     parser = argparse.ArgumentParser(
-        description="The API beside a bare Django baseline, in one run (issue 7).",
+        description="The API beside a bare Django baseline, in one run.",
         epilog="With any of --engines, --ops, --sections the run is partial and writes to "
         "bench/.work/ (the committed results are full runs).",
     )
