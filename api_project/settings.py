@@ -63,7 +63,7 @@ try:
         "sessions_api.request_log.RequestLogMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
-        "sessions_api.middleware.ApiRequestGuardMiddleware",
+        "sessions_api.guards.ApiRequestGuardMiddleware",
         "corsheaders.middleware.CorsMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.common.CommonMiddleware",

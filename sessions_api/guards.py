@@ -1,0 +1,43 @@
+"""Request guards that must run before any view reads the body.
+
+Its own module, importing no model, so a project can use it whether or not the apps'
+models are installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from sessions_api.errors import RequestTooLarge
+from sessions_api.problems import django_problem
+
+
+class ApiRequestGuardMiddleware:
+    """Refuse an oversized API body up front with ``413 request_too_large``.
+
+    Django enforces ``DATA_UPLOAD_MAX_MEMORY_SIZE`` only when ``request.body`` or
+    ``request.POST`` is read; DRF's JSON parser streams the body and never checks it.
+    Checking the declared length here covers every view and answers before anything
+    (the session included) is touched.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if limit is not None and length > limit:
+                return django_problem(
+                    RequestTooLarge(
+                        f"The request body is {length} bytes; the limit is {limit} bytes."
+                    )
+                )
+        return self.get_response(request)
