@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api_project.config import SESSION_ENGINES
+from tests.namespace import OWNS_RUN, TEMP_DIR
 from tests.servers import LOG_DIR, remember_secret
 from tests.settings import REDIS_AVAILABLE
 
@@ -43,6 +45,12 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     logging.getLogger().addHandler(handler)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's temporary folder (tests/settings.py makes it)."""
+    if OWNS_RUN:
+        shutil.rmtree(TEMP_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(trylast=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
+from tests.namespace import reachable
 from tests.servers import ROOT, HttpSession, gunicorn, manage, service_env
-from tests.settings import reachable
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 

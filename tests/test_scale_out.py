@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import need
+from tests.namespace import reachable
 from tests.servers import (
     HttpSession,
     celery_worker,
@@ -18,7 +19,7 @@ from tests.servers import (
     manage,
     service_env,
 )
-from tests.settings import REDIS_AVAILABLE, reachable
+from tests.settings import REDIS_AVAILABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import need
+from tests.namespace import reachable
 from tests.servers import HttpSession, TcpProxy, gunicorn, manage, service_env
-from tests.settings import REDIS_AVAILABLE, reachable
+from tests.settings import REDIS_AVAILABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 

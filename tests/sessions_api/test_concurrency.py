@@ -12,8 +12,9 @@ from django.conf import settings
 
 from sessions_api.engines.base import merge_changes
 from tests.conftest import CACHE_ENGINES, need
+from tests.namespace import reachable
 from tests.servers import HttpSession, gunicorn, manage, service_env
-from tests.settings import REDIS_AVAILABLE, reachable
+from tests.settings import REDIS_AVAILABLE
 
 
 def test_merge_applies_only_what_this_request_changed():
