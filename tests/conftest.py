@@ -14,7 +14,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api_project.config import SESSION_ENGINES
-from tests.namespace import OWNS_RUN, TEMP_DIR
+from tests.namespace import KEY_PREFIX, OWNS_RUN, TEMP_DIR, delete_cache_keys, redis_available
 from tests.servers import LOG_DIR, remember_secret
 from tests.settings import REDIS_AVAILABLE
 
@@ -48,9 +48,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the run's temporary folder (tests/settings.py makes it)."""
-    if OWNS_RUN:
-        shutil.rmtree(TEMP_DIR, ignore_errors=True)
+    """Remove what the run made: its Redis keys (its own and every server's) and its
+    temporary folder (tests/settings.py makes it)."""
+    if not OWNS_RUN:
+        return
+    if redis_available():
+        delete_cache_keys(KEY_PREFIX)
+    shutil.rmtree(TEMP_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(trylast=True)
@@ -99,11 +103,24 @@ class Client(APIClient):
         return morsel.value if morsel and morsel.value else None
 
 
+def clear_run_cache() -> None:
+    """Empty this process's cache, and only it.
+
+    On Redis that is the keys under this process's KEY_PREFIX (tests/settings.py), not
+    FLUSHDB: the database is shared with the servers the tests start (each under a
+    prefix of its own) and with other runs.
+    """
+    if not REDIS_AVAILABLE:
+        cache.clear()  # local memory: this process's own
+        return
+    delete_cache_keys(cache.key_prefix, client=cache._cache.get_client(write=True))
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    cache.clear()
+    clear_run_cache()
     yield
-    cache.clear()
+    clear_run_cache()
 
 
 @pytest.fixture(params=ENGINES)

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.namespace import redis_available, service_cache_url
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # Every log of the test run lands here, and tests/test_zz_logs.py greps it for secrets.
@@ -40,8 +42,17 @@ def free_port() -> int:
 
 
 def service_env(**overrides: str) -> dict[str, str]:
-    """The environment of a service process: this one's, minus test-run leftovers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    """The environment of a service process: this one's, minus test-run leftovers.
+
+    The service gets a cache namespace of its own (shared by every process started
+    with this environment, as instances behind one load balancer share a cache), and
+    so never the test process's, which the cache cleaner empties around every test.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "TESTS_")) and k != "CACHE_URL"
+    }
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "api_project.settings",
@@ -50,6 +61,8 @@ def service_env(**overrides: str) -> dict[str, str]:
             "WHITENOISE_USE_FINDERS": "true",
         }
     )
+    if redis_available():
+        env["CACHE_URL"] = service_cache_url()
     env.update(overrides)
     return env
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import need
-from tests.namespace import reachable
+from tests.namespace import REDIS_PORT, reachable, redis_available, service_cache_url
 from tests.servers import HttpSession, TcpProxy, gunicorn, manage, service_env
-from tests.settings import REDIS_AVAILABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -66,13 +65,14 @@ def test_database_cut_answers_503_and_loses_nothing(tmp_path):
 
 
 def test_redis_cut_under_the_cache_engine_answers_503(tmp_path):
-    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
-    proxy = TcpProxy(6379)
+    need(redis_available(), "Redis at 127.0.0.1:6379")
+    proxy = TcpProxy(REDIS_PORT)
     try:
         env = service_env(
             SESSION_ENGINE="cache",
             DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            CACHE_URL=f"redis://127.0.0.1:{proxy.port}/13",
+            # The run's Redis database through the proxy, in a namespace of its own.
+            CACHE_URL=service_cache_url(port=proxy.port),
         )
         manage("migrate", "--noinput", env=env)
         with gunicorn(env, workers=2) as base:
