@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.namespace import redis_available, service_cache_url
+from tests.namespace import database_name, redis_available, service_cache_url
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -302,11 +302,42 @@ def celery_worker(env: dict[str, str], *, queue: str, name: str) -> Iterator[Pat
         stop_process(process)
 
 
-def fresh_postgres_database(name: str) -> str:
-    """Drop and create a PostgreSQL database on the local server; return its URL."""
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_url(name: str, *, port: int = 5432) -> str:
+    """The DATABASE_URL of database ``name`` (``port`` may be a proxy in front)."""
+    return f"postgres://postgres@127.0.0.1:{port}/{name}"
+
+
+@contextmanager
+def postgres_database(purpose: str) -> Iterator[str]:
+    """Create this run's PostgreSQL database for ``purpose``; yield its name; drop it.
+
+    The name carries the run id, so two runs on one server never drop each other's.
+    """
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+    name = database_name(purpose)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        # FORCE: a server or worker of the test may still hold a connection.
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_postgres_database(name: str) -> str:
+    """Drop and create a PostgreSQL database on the local server; return its URL.
+
+    For bench/soak.py, which runs alone; the tests use ``postgres_database``.
+    """
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
+    return postgres_url(name)
+
