@@ -341,3 +341,14 @@ def fresh_postgres_database(name: str) -> str:
         c.execute(f'CREATE DATABASE "{name}"')
     return postgres_url(name)
 
+
+def delete_queue(queue: str, broker: str | None = None) -> None:
+    """Delete a queue of the run and its exchange (Celery names it alike) on ``broker``
+    (default: the one this process's environment names, as Celery reads it)."""
+    from kombu import Connection
+
+    url = broker or os.environ.get("CELERY_BROKER_URL") or "amqp://guest:guest@127.0.0.1:5672//"
+    with Connection(url, connect_timeout=5) as connection:
+        channel = connection.default_channel
+        channel.queue_delete(queue)
+        channel.exchange_delete(queue)
