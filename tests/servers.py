@@ -1,7 +1,9 @@
 """Real server processes for integration tests: gunicorn on a free port, and HTTP helpers.
 
 Tests that need the service as users run it (several gunicorn workers, real sockets)
-start it here instead of going through Django's in-process test client.
+start it here instead of going through Django's in-process test client. Every server
+gets its own cache namespace and writes its log under this run's LOG_DIR; databases
+and queues carry the run id (tests/namespace.py) and are deleted after use.
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.namespace import database_name, redis_available, service_cache_url
+from tests.namespace import LOG_DIR, ROOT, database_name, redis_available, service_cache_url
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# Every log of the test run lands here, and tests/test_zz_logs.py greps it for secrets.
-LOG_DIR = ROOT / "test-artifacts" / "logs"
 # Session keys, CSRF tokens and passwords the test clients saw: none may be logged.
 SEEN_SECRETS: set[str] = set()
 
@@ -33,6 +33,27 @@ SEEN_SECRETS: set[str] = set()
 def remember_secret(value: str | None) -> None:
     if value and len(value) >= 8:
         SEEN_SECRETS.add(value)
+
+
+@dataclass
+class LogCheck:
+    """What the log check read, and the secrets it found in it."""
+
+    files: list[Path]
+    lines: int
+    leaked: list[str]
+
+
+def secrets_in_logs(
+    log_dir: Path = LOG_DIR, secrets: Iterable[str | None] = SEEN_SECRETS
+) -> LogCheck:
+    """Grep every log under ``log_dir`` (this run's logs: the in-process one, and each
+    gunicorn's and Celery worker's) for any of ``secrets``."""
+    files = sorted(log_dir.rglob("*.log"))
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in files]
+    wanted = {secret for secret in secrets if secret}
+    leaked = sorted(secret for secret in wanted if any(secret in text for text in texts))
+    return LogCheck(files=files, lines=sum(len(text.splitlines()) for text in texts), leaked=leaked)
 
 
 def free_port() -> int:
@@ -83,11 +104,14 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) -> Iterator[str]:
     """Run gunicorn with ``workers`` sync workers; yield its base URL.
 
-    Its output goes to ``log`` or else to a file in ``LOG_DIR``.
+    Its output goes to ``log`` or else to a file in ``LOG_DIR``; either way under
+    ``LOG_DIR``, where the log check reads it.
     """
     port = free_port()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = log or LOG_DIR / f"gunicorn-{port}-{time.time_ns()}.log"
+    if not log.resolve().is_relative_to(LOG_DIR.resolve()):
+        raise ValueError(f"{log} is outside {LOG_DIR}: the log check would not read it")
     out = open(log, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
