@@ -248,12 +248,13 @@ def wait_for(
         time.sleep(0.05)
 
 
-def setting_in_fresh_process(name: str, **env: str) -> Any:
-    """A setting as ``api_project.settings`` computes it under ``env`` (as JSON)."""
+def setting_in_fresh_process(name: str, *, cwd: Path = BASE_DIR, **env: str) -> Any:
+    """A setting as ``api_project.settings`` (the one in ``cwd``) computes it under
+    ``env`` (as JSON)."""
     code = f"import json, api_project.settings as s; print(json.dumps(s.{name}))"
     out = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=BASE_DIR,
+        cwd=cwd,
         env={**os.environ, "DJANGO_SECRET_KEY": "x" * 50, **env},
         capture_output=True,
         text=True,
