@@ -1,8 +1,14 @@
-"""Shared fixtures: an API client that speaks CSRF, and the five session engines."""
+"""Shared fixtures: an API client that speaks CSRF, and the five session engines.
+
+Also the run's bookkeeping: its log file, the check that no log of the run holds a
+secret, and the cleanup of what the run made (tests/namespace.py) when it ends.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,12 +19,24 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
-from tests.servers import LOG_DIR, remember_secret
+from tests.namespace import (
+    KEY_PREFIX,
+    LOG_DIR,
+    OWNS_RUN,
+    TEMP_DIR,
+    delete_cache_keys,
+    redis_available,
+)
+from tests.servers import LogCheck, remember_secret, secrets_in_logs
 from tests.settings import REDIS_AVAILABLE
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ENGINES = list(SESSION_ENGINES)
 CACHE_ENGINES = {"cache", "cached_db"}
+# The in-process log file's handler, and what the run's log check found.
+_RUN_LOG: logging.Handler | None = None
+_LOG_CHECK: LogCheck | None = None
+_EXIT_STATUS: int | None = None
 
 
 def need(available: bool, what: str) -> None:
@@ -32,8 +50,7 @@ def need(available: bool, what: str) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Keep every log record of the run in a file, for the secrets check at the end."""
-    import logging
-
+    global _RUN_LOG
     from sessions_api.request_log import RequestIdFilter
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -43,12 +60,66 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     logging.getLogger().addHandler(handler)
+    _RUN_LOG = handler
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_in_any_log() -> Iterator[None]:
+    """After the last test: no log line of the run holds a session key, CSRF token or
+    password that a test client saw (tests/servers.py: SEEN_SECRETS).
+
+    The teardown of the first fixture set up runs last, once every server and worker of
+    the run has stopped and written its log, whichever tests ran and in what order. A
+    leak fails the run (an error at the last test's teardown).
+    """
+    global _LOG_CHECK
+    yield
+    if _RUN_LOG is not None:
+        _RUN_LOG.flush()
+    _LOG_CHECK = check = secrets_in_logs()
+    if check.leaked:
+        pytest.fail(
+            f"{len(check.leaked)} secrets appear in the logs of this run ({LOG_DIR}), "
+            f"e.g. {check.leaked[0][:6]}…",
+            pytrace=False,
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
+    if _LOG_CHECK is not None:
+        from tests.servers import SEEN_SECRETS
+
+        terminalreporter.write_line(
+            f"Log check: {len(SEEN_SECRETS)} secrets seen, {len(_LOG_CHECK.files)} log "
+            f"files, {_LOG_CHECK.lines} lines, {len(_LOG_CHECK.leaked)} leaked"
+        )
+    if _keep_logs(exitstatus) and LOG_DIR.exists():
+        terminalreporter.write_line(f"The logs of this run are kept in {LOG_DIR}")
+
+
+def _keep_logs(exitstatus: int | None) -> bool:
+    return exitstatus not in (None, 0) or os.environ.get("TESTS_KEEP_LOGS") == "1"
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The log check reads every log the run wrote, so it must run after all else."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_logs.py"))
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _EXIT_STATUS
+    _EXIT_STATUS = int(session.exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove what the run made: its Redis keys (its own and every server's), its
+    temporary folder, and its logs unless it failed (TESTS_KEEP_LOGS=1 keeps them)."""
+    if _RUN_LOG is not None:
+        logging.getLogger().removeHandler(_RUN_LOG)
+        _RUN_LOG.close()
+    if not OWNS_RUN:
+        return
+    if redis_available():
+        delete_cache_keys(KEY_PREFIX)
+    shutil.rmtree(TEMP_DIR, ignore_errors=True)
+    if not _keep_logs(_EXIT_STATUS):
+        shutil.rmtree(LOG_DIR, ignore_errors=True)
 
 
 class Client(APIClient):
@@ -91,11 +162,24 @@ class Client(APIClient):
         return morsel.value if morsel and morsel.value else None
 
 
+def clear_run_cache() -> None:
+    """Empty this process's cache, and only it.
+
+    On Redis that is the keys under this process's KEY_PREFIX (tests/settings.py), not
+    FLUSHDB: the database is shared with the servers the tests start (each under a
+    prefix of its own) and with other runs.
+    """
+    if not REDIS_AVAILABLE:
+        cache.clear()  # local memory: this process's own
+        return
+    delete_cache_keys(cache.key_prefix, client=cache._cache.get_client(write=True))
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    cache.clear()
+    clear_run_cache()
     yield
-    cache.clear()
+    clear_run_cache()
 
 
 @pytest.fixture(params=ENGINES)

@@ -1,7 +1,9 @@
 """Real server processes for integration tests: gunicorn on a free port, and HTTP helpers.
 
 Tests that need the service as users run it (several gunicorn workers, real sockets)
-start it here instead of going through Django's in-process test client.
+start it here instead of going through Django's in-process test client. Every server
+gets its own cache namespace and writes its log under this run's LOG_DIR; databases
+and queues carry the run id (tests/namespace.py) and are deleted after use.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.namespace import LOG_DIR, ROOT, database_name, redis_available, service_cache_url
+
 BIN = Path(sys.executable).parent
-# Every log of the test run lands here, and tests/test_zz_logs.py greps it for secrets.
-LOG_DIR = ROOT / "test-artifacts" / "logs"
 # Session keys, CSRF tokens and passwords the test clients saw: none may be logged.
 SEEN_SECRETS: set[str] = set()
 
@@ -31,6 +33,27 @@ SEEN_SECRETS: set[str] = set()
 def remember_secret(value: str | None) -> None:
     if value and len(value) >= 8:
         SEEN_SECRETS.add(value)
+
+
+@dataclass
+class LogCheck:
+    """What the log check read, and the secrets it found in it."""
+
+    files: list[Path]
+    lines: int
+    leaked: list[str]
+
+
+def secrets_in_logs(
+    log_dir: Path = LOG_DIR, secrets: Iterable[str | None] = SEEN_SECRETS
+) -> LogCheck:
+    """Grep every log under ``log_dir`` (this run's logs: the in-process one, and each
+    gunicorn's and Celery worker's) for any of ``secrets``."""
+    files = sorted(log_dir.rglob("*.log"))
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in files]
+    wanted = {secret for secret in secrets if secret}
+    leaked = sorted(secret for secret in wanted if any(secret in text for text in texts))
+    return LogCheck(files=files, lines=sum(len(text.splitlines()) for text in texts), leaked=leaked)
 
 
 def free_port() -> int:
@@ -58,8 +81,14 @@ def inherited_env(drop: tuple[str, ...] = ("PYTEST_",)) -> dict[str, str]:
 
 
 def service_env(**overrides: str) -> dict[str, str]:
-    """The environment of a service process: this one's, minus test-run leftovers."""
-    env = inherited_env()
+    """The environment of a service process: this one's, minus test-run leftovers.
+
+    The service gets a cache namespace of its own (shared by every process started
+    with this environment, as instances behind one load balancer share a cache), and
+    so never the test process's, which the cache cleaner empties around every test.
+    """
+    env = inherited_env(drop=("PYTEST_", "TESTS_"))
+    env.pop("CACHE_URL", None)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "api_project.settings",
@@ -68,6 +97,8 @@ def service_env(**overrides: str) -> dict[str, str]:
             "WHITENOISE_USE_FINDERS": "true",
         }
     )
+    if redis_available():
+        env["CACHE_URL"] = service_cache_url()
     env.update(overrides)
     return env
 
@@ -143,10 +174,13 @@ def wait_until_healthy(process: subprocess.Popen, base: str, *, timeout: float =
 def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) -> Iterator[str]:
     """Run gunicorn with ``workers`` sync workers; yield its base URL.
 
-    Its output goes to ``log`` or else to a file in ``LOG_DIR``.
+    Its output goes to ``log`` or else to a file in ``LOG_DIR``; either way under
+    ``LOG_DIR``, where the log check reads it.
     """
     port = free_port()
     log = log or LOG_DIR / f"gunicorn-{port}-{time.time_ns()}.log"
+    if not log.resolve().is_relative_to(LOG_DIR.resolve()):
+        raise ValueError(f"{log} is outside {LOG_DIR}: the log check would not read it")
     process = start_process(
         gunicorn_command(
             port, "--workers", str(workers), "--timeout", "60", "api_project.wsgi:application"
@@ -359,16 +393,50 @@ def celery_worker_command(
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def postgres_url(name: str) -> str:
-    """The service's DATABASE_URL for database ``name`` on the local PostgreSQL server."""
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
+def postgres_url(name: str, *, port: int = 5432) -> str:
+    """The DATABASE_URL of database ``name`` (``port`` may be a proxy in front)."""
+    return f"postgres://postgres@127.0.0.1:{port}/{name}"
+
+
+@contextmanager
+def postgres_database(purpose: str) -> Iterator[str]:
+    """Create this run's PostgreSQL database for ``purpose``; yield its name; drop it.
+
+    The name carries the run id, so two runs on one server never drop each other's.
+    """
+    import psycopg
+
+    name = database_name(purpose)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        # FORCE: a server or worker of the test may still hold a connection.
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fresh_postgres_database(name: str) -> str:
-    """Drop and create a PostgreSQL database on the local server; return its URL."""
+    """Drop and create a PostgreSQL database on the local server; return its URL.
+
+    For bench/soak.py, which runs alone; the tests use ``postgres_database``.
+    """
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
     return postgres_url(name)
+
+
+def delete_queue(queue: str, broker: str | None = None) -> None:
+    """Delete a queue of the run and its exchange (Celery names it alike) on ``broker``
+    (default: the one this process's environment names, as Celery reads it)."""
+    from kombu import Connection
+
+    url = broker or os.environ.get("CELERY_BROKER_URL") or "amqp://guest:guest@127.0.0.1:5672//"
+    with Connection(url, connect_timeout=5) as connection:
+        channel = connection.default_channel
+        channel.queue_delete(queue)
+        channel.exchange_delete(queue)

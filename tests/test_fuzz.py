@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import need
-from tests.servers import ROOT, HttpSession, gunicorn, manage, service_env
-from tests.settings import reachable
+from tests.namespace import queue_name, rabbitmq_available
+from tests.servers import ROOT, HttpSession, delete_queue, gunicorn, manage, service_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -28,8 +27,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
     need(SCHEMATHESIS.exists(), "schemathesis (requirements-dev.txt)")
-    need(reachable("127.0.0.1", 5672), "RabbitMQ at 127.0.0.1:5672")
-    queue = f"fuzz-{uuid.uuid4().hex[:12]}"
+    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+    queue = queue_name("fuzz")
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         CELERY_TASK_DEFAULT_QUEUE=queue,
@@ -73,7 +72,7 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
                 ),
             ]
     finally:
-        _delete_queue(queue)
+        delete_queue(queue)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, result in zip(("fuzz-phases", "fuzz-stateful"), runs, strict=True):
         (ARTIFACTS / f"{name}.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
@@ -122,11 +121,3 @@ def run_schemathesis(args: list[str]) -> subprocess.CompletedProcess:
         timeout=900,
     )
 
-
-def _delete_queue(queue: str) -> None:
-    from api_project.celery import app
-
-    with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        channel.queue_delete(queue)
-        channel.exchange_delete(queue)

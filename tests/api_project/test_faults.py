@@ -6,8 +6,16 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import need
-from tests.servers import HttpSession, TcpProxy, gunicorn, manage, service_env
-from tests.settings import REDIS_AVAILABLE, reachable
+from tests.namespace import REDIS_PORT, postgres_available, redis_available, service_cache_url
+from tests.servers import (
+    HttpSession,
+    TcpProxy,
+    gunicorn,
+    manage,
+    postgres_database,
+    postgres_url,
+    service_env,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -45,33 +53,29 @@ def exercise_outage(base: str, proxy: TcpProxy, failing_check: str) -> None:
 
 
 def test_database_cut_answers_503_and_loses_nothing(tmp_path):
-    need(reachable("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute("DROP DATABASE IF EXISTS sessions_api_faults")
-        c.execute("CREATE DATABASE sessions_api_faults")
-    proxy = TcpProxy(5432)
-    try:
-        env = service_env(
-            SESSION_ENGINE="db",
-            DATABASE_URL=f"postgres://postgres@127.0.0.1:{proxy.port}/sessions_api_faults",
-        )
-        manage("migrate", "--noinput", env=env)
-        with gunicorn(env, workers=2) as base:
-            exercise_outage(base, proxy, "database")
-    finally:
-        proxy.cut()
+    need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+    with postgres_database("faults") as database:
+        proxy = TcpProxy(5432)
+        try:
+            env = service_env(
+                SESSION_ENGINE="db", DATABASE_URL=postgres_url(database, port=proxy.port)
+            )
+            manage("migrate", "--noinput", env=env)
+            with gunicorn(env, workers=2) as base:
+                exercise_outage(base, proxy, "database")
+        finally:
+            proxy.cut()
 
 
 def test_redis_cut_under_the_cache_engine_answers_503(tmp_path):
-    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
-    proxy = TcpProxy(6379)
+    need(redis_available(), "Redis at 127.0.0.1:6379")
+    proxy = TcpProxy(REDIS_PORT)
     try:
         env = service_env(
             SESSION_ENGINE="cache",
             DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            CACHE_URL=f"redis://127.0.0.1:{proxy.port}/13",
+            # The run's Redis database through the proxy, in a namespace of its own.
+            CACHE_URL=service_cache_url(port=proxy.port),
         )
         manage("migrate", "--noinput", env=env)
         with gunicorn(env, workers=2) as base:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.servers import HttpSession, gunicorn, manage, service_env
+from tests.servers import LOG_DIR, HttpSession, gunicorn, manage, service_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -14,7 +15,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 def test_two_workers_writing_sessions_never_hit_database_is_locked(tmp_path):
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SESSION_ENGINE="db")
     manage("migrate", "--noinput", env=env)
-    log = tmp_path / "gunicorn.log"
+    # In the run's log folder, with every other server log, for the log check too.
+    log = LOG_DIR / f"gunicorn-sqlite-concurrency-{uuid.uuid4().hex[:8]}.log"
     statuses: list[int] = []
     with gunicorn(env, workers=2, log=log) as base:
 

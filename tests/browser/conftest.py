@@ -7,16 +7,17 @@ own browser download is not used. Without Chromium or Playwright the tests skip,
 under CI=true they fail instead.
 
 Screenshots go to ``test-artifacts/`` at the repository root, the server and worker
-logs to ``test-artifacts/logs/`` with the run's other logs; the session cookies, CSRF
-tokens and passwords the browsers handled are noted for the log check at the end of the
-run (tests/test_zz_logs.py).
+logs to the run's log folder (``tests.namespace.LOG_DIR``) with its other logs; the
+session cookies, CSRF tokens and passwords the browsers handled are noted for the log
+check at the end of the run (tests/conftest.py). The service's database lives as long
+as the package, so every user a test creates gets a name of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,13 @@ import pytest
 from tests.browser.support import expect, sync_playwright
 from tests.conftest import need
 from tests.factories import PASSWORD
+from tests.namespace import queue_name
 from tests.servers import (
     BIN,
     LOG_DIR,
     ROOT,
     HttpSession,
+    delete_queue,
     gunicorn,
     manage,
     remember_secret,
@@ -130,7 +133,7 @@ def _broker_reachable(url: str) -> bool:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     """gunicorn over a fresh SQLite database, for every test in this package."""
     folder = tmp_path_factory.mktemp("browser")
-    queue = f"browser-tests-{uuid.uuid4().hex[:8]}"
+    queue = queue_name("browser")
     env = service_env(
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -177,16 +180,10 @@ def worker(live: LiveService) -> Iterator[None]:
 
 
 def _delete_queue(broker: str, queue: str) -> None:
-    """Leave no per-run queue (nor its exchange, which Celery names alike) on the broker."""
-    from kombu import Connection
-
-    try:
-        with Connection(broker, connect_timeout=2) as connection:
-            channel = connection.default_channel
-            channel.queue_delete(queue)
-            channel.exchange_delete(queue)
-    except Exception:  # noqa: S110 - best effort: a leftover empty queue harms nothing
-        pass
+    """Leave no per-run queue (nor its exchange) on the broker."""
+    # Best effort: the queue expires anyway, and a leftover empty one harms nothing.
+    with contextlib.suppress(Exception):
+        delete_queue(queue, broker)
 
 
 @pytest.fixture

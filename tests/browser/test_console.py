@@ -244,9 +244,10 @@ def test_console_registers_logs_out_and_logs_in_again(console: BrowserPage):
 
 
 def test_console_wrong_password_shows_the_problem_detail(console: BrowserPage):
-    console.live.create_user("bruno")
+    username = f"bruno-{uuid.uuid4().hex[:6]}"
+    console.live.create_user(username)
     login = console.page.locator("#login-form")
-    login.get_by_label("Username").fill("bruno")
+    login.get_by_label("Username").fill(username)
     remember_secret("not-the-password")
     login.get_by_label("Password").fill("not-the-password")
     login.get_by_role("button", name="Log in").click()

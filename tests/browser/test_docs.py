@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -28,7 +29,8 @@ def _try_it_out(web: BrowserPage, operation: str, body: str, **parameters: str) 
 
 
 def test_swagger_ui_logs_in_then_puts_a_key_through_try_it_out(web: BrowserPage):
-    web.live.create_user("swagger-user")
+    username = f"swagger-user-{uuid.uuid4().hex[:6]}"
+    web.live.create_user(username)
     page = web.page
     web.goto("/api/docs/")
     page.wait_for_selector("#operations-auth-auth_login")
@@ -36,7 +38,7 @@ def test_swagger_ui_logs_in_then_puts_a_key_through_try_it_out(web: BrowserPage)
     assert csrf_at_load, "the docs page sets the CSRF cookie"
 
     login = _try_it_out(
-        web, "auth-auth_login", f'{{"username": "swagger-user", "password": "{PASSWORD}"}}'
+        web, "auth-auth_login", f'{{"username": "{username}", "password": "{PASSWORD}"}}'
     )
     assert login == 200
     csrf_after_login = web.cookie("csrftoken")
@@ -50,7 +52,7 @@ def test_swagger_ui_logs_in_then_puts_a_key_through_try_it_out(web: BrowserPage)
         200,
         {"key": "note", "value": "from swagger"},
     )
-    assert web.api("GET", "/api/v1/auth/me/")[1]["username"] == "swagger-user"
+    assert web.api("GET", "/api/v1/auth/me/")[1]["username"] == username
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from importlib import import_module
 from typing import Any
 
@@ -12,8 +13,15 @@ from django.conf import settings
 
 from sessions_api.engines.base import merge_changes
 from tests.conftest import CACHE_ENGINES, need
-from tests.servers import HttpSession, gunicorn, manage, service_env
-from tests.settings import REDIS_AVAILABLE, reachable
+from tests.namespace import postgres_available, redis_available
+from tests.servers import (
+    HttpSession,
+    gunicorn,
+    manage,
+    postgres_database,
+    postgres_url,
+    service_env,
+)
 
 
 def test_merge_applies_only_what_this_request_changed():
@@ -58,9 +66,6 @@ def test_two_overlapping_stores_keep_both_changes(engine):
     assert client_data(store, key) == {"x": 1, "y": 2}
 
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/sessions_api_concurrency"
-
-
 @pytest.mark.integration
 @pytest.mark.standalone
 @pytest.mark.parametrize(
@@ -75,26 +80,23 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/sessions_api_concurrency"
 )
 def test_a_thousand_concurrent_puts_to_one_session_lose_nothing(tmp_path, engine_name, database):
     if engine_name in CACHE_ENGINES:
-        need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+        need(redis_available(), "Redis at 127.0.0.1:6379")
+    # The server's cache is a namespace of its own on the run's Redis (service_env).
     env = {
         "SESSION_ENGINE": engine_name,
         "SESSION_FILE_PATH": str(tmp_path),
-        "CACHE_URL": "redis://127.0.0.1:6379/14",
         "SESSION_API_MAX_KEYS": "2000",
     }
-    if database == "postgres":
-        need(reachable("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS sessions_api_concurrency")
-            c.execute("CREATE DATABASE sessions_api_concurrency")
-        env["DATABASE_URL"] = PG_URL
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    env = service_env(**env)
-    manage("migrate", "--noinput", env=env)
-    with gunicorn(env, workers=2) as base:
+    with ExitStack() as stack:
+        if database == "postgres":
+            need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+            name = stack.enter_context(postgres_database("concurrency"))
+            env["DATABASE_URL"] = postgres_url(name)
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        env = service_env(**env)
+        manage("migrate", "--noinput", env=env)
+        base = stack.enter_context(gunicorn(env, workers=2))
         browser = HttpSession(base)
         browser.fetch_csrf()
         assert browser.request("PUT", "/api/v1/session/keys/seed/", {"value": 0})[0] == 201

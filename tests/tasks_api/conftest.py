@@ -1,9 +1,10 @@
 """Fixtures for the task tests: a real Celery worker process and HTTP helpers.
 
 The worker is ``celery -A api_project worker`` in a subprocess (its own process group,
-so a test can SIGKILL it with its pool), on this run's queue (``TESTS_CELERY_QUEUE``)
-and the test database (``TESTS_WORKER_DATABASE_NAME``, see ``tests/settings.py``). Its
-log goes to ``tests.servers.LOG_DIR`` with every other log of the run.
+so a test can SIGKILL it with its pool), on tests.settings with this run's id
+(``TESTS_RUN_ID``: the same queue, cache prefix and folders as the test process) and
+the test database (``TESTS_WORKER_DATABASE_NAME``, see ``tests/settings.py``). Its log
+goes to ``tests.servers.LOG_DIR`` with every other log of the run.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from django.db import connection
 
 from api_project.celery import app as celery_app
 from tests.conftest import Client, need
+from tests.namespace import rabbitmq_available
 from tests.servers import LOG_DIR, celery_worker_command, start_process
-from tests.settings import RABBITMQ_AVAILABLE
 
 FINAL = {"SUCCESS", "FAILURE", "REVOKED"}
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -55,6 +56,7 @@ class WorkerProcess:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(settings.WORKER_ENV)
         env.update(
             DJANGO_SETTINGS_MODULE="tests.settings",
             TESTS_WORKER_DATABASE_NAME=str(connection.settings_dict["NAME"]),
@@ -117,7 +119,7 @@ def _test_queue() -> Iterator[str]:
     """This run's queue; deleted (with its exchange) when the run ends."""
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     yield queue
-    if not RABBITMQ_AVAILABLE:
+    if not rabbitmq_available():
         return
     with celery_app.connection_for_write() as conn:
         channel = conn.default_channel
@@ -137,7 +139,7 @@ def worker_factory(
 
     def make(*, concurrency: int = 2, extra_env: dict[str, str] | None = None) -> WorkerProcess:
         if "CELERY_BROKER_URL" not in (extra_env or {}):
-            need(RABBITMQ_AVAILABLE, "RabbitMQ at 127.0.0.1:5672")
+            need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
         mail = tmp_path_factory.mktemp("mail")
         worker = WorkerProcess(
             log_dir=LOG_DIR, mail_dir=mail, concurrency=concurrency, extra_env=extra_env
@@ -222,12 +224,13 @@ def wait_for(
         time.sleep(0.05)
 
 
-def setting_in_fresh_process(name: str, **env: str) -> Any:
-    """A setting as ``api_project.settings`` computes it under ``env`` (as JSON)."""
+def setting_in_fresh_process(name: str, *, cwd: Path = BASE_DIR, **env: str) -> Any:
+    """A setting as ``api_project.settings`` (the one in ``cwd``) computes it under
+    ``env`` (as JSON)."""
     code = f"import json, api_project.settings as s; print(json.dumps(s.{name}))"
     out = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=BASE_DIR,
+        cwd=cwd,
         env={**os.environ, "DJANGO_SECRET_KEY": "x" * 50, **env},
         capture_output=True,
         text=True,

@@ -13,8 +13,8 @@ import pytest
 
 from tasks_api.models import TaskRecord
 from tests.conftest import need
+from tests.namespace import rabbitmq_available
 from tests.servers import TcpProxy, free_port
-from tests.settings import RABBITMQ_AVAILABLE
 from tests.tasks_api.conftest import broker_at, enqueue
 
 CONTRACT_SECONDS = 5.0
@@ -78,7 +78,7 @@ def test_readyz_reports_the_broker_down(db, monkeypatch):
 
 
 def test_readyz_reports_the_broker_up(db):
-    need(RABBITMQ_AVAILABLE, "RabbitMQ at 127.0.0.1:5672")
+    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
     from tests.conftest import Client
 
     response = Client().get("/readyz")
@@ -88,7 +88,7 @@ def test_readyz_reports_the_broker_up(db):
 
 def test_enqueue_recovers_when_the_broker_comes_back(api, monkeypatch, caplog):
     """A pooled connection that died with the broker is not reused forever."""
-    need(RABBITMQ_AVAILABLE, "RabbitMQ at 127.0.0.1:5672")
+    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
     caplog.set_level(logging.INFO, logger="tasks_api.broker")
     proxy = TcpProxy(5672)
     try:

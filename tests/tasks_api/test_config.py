@@ -3,6 +3,7 @@ silently ignored by Celery, so each reliability setting is asserted here)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -88,14 +89,27 @@ def test_readiness_includes_the_broker():
     assert health.check_broker is broker.check
 
 
-def test_filesystem_broker_gets_its_folders_under_run():
-    """The embedded broker of `make run`: kombu's filesystem transport under .run/."""
+def test_filesystem_broker_gets_its_folders_under_run(tmp_path):
+    """The embedded broker of `make run`: kombu's filesystem transport under .run/.
+
+    The settings make the folders when they are read, so they are read from a copy of
+    the project package: the test leaves nothing in the checkout's .run/ (a
+    developer's embedded broker, or another run's).
+    """
+    shutil.copytree(
+        BASE_DIR / "api_project",
+        tmp_path / "api_project",
+        ignore=shutil.ignore_patterns("__pycache__", "static", "templates"),
+    )
+    (tmp_path / "openapi").mkdir()
+    shutil.copy(BASE_DIR / "openapi" / "description.md", tmp_path / "openapi")
     options = setting_in_fresh_process(
         "CELERY_BROKER_TRANSPORT_OPTIONS",
+        cwd=tmp_path,
         CELERY_BROKER_URL="filesystem://",
         CELERY_FILESYSTEM_BROKER_DIR="",  # the default folder
     )
-    broker_dir = BASE_DIR / ".run" / "broker"
+    broker_dir = tmp_path / ".run" / "broker"
     assert options["data_folder_in"] == options["data_folder_out"] == str(broker_dir / "queue")
     assert options["control_folder"] == str(broker_dir / "control")  # revoke broadcasts
     for key in ("data_folder_in", "processed_folder", "control_folder"):
