@@ -27,6 +27,10 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("reques
 
 logger = logging.getLogger("sessions_api.request")
 
+# Where RegistryAuthenticationMiddleware keeps what it found once a view asked who the
+# user is; the log line takes the user id from there, so logging costs no query.
+LOGIN_CHECK_ATTRIBUTE = "sessions_api_login"
+
 
 def current_request_id() -> str | None:
     """The id of the request being served in this thread, if any."""
@@ -79,7 +83,10 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             duration = (time.perf_counter() - started) * 1000
-            user = getattr(request, "user", None)  # absent when a middleware answered first
+            # Only if the view asked who the user is (RegistryAuthenticationMiddleware keeps
+            # the answer there): logging must not cost a query, or fail with the database.
+            check = getattr(request, LOGIN_CHECK_ATTRIBUTE, None)
+            user = check.user if check is not None else None
             user_id = user.pk if user is not None and user.is_authenticated else None
             logger.info(
                 "%s %s %s %.1fms",

@@ -19,6 +19,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from sessions_api.authentication import CsrfSessionAuthentication
+from sessions_api.drf_internals import django_request
+from sessions_api.middleware import login_check_finish
 from sessions_api.negotiation import JsonNegotiation
 from sessions_api.parsers import StrictJSONParser
 from sessions_api.problems import problem_exception_handler
@@ -49,6 +51,9 @@ class ApiView(APIView):
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method or "")
         super().initial(request, *args, **kwargs)
+        # Authentication asked who the user is: end a revoked login before the handler
+        # can read that session's data (see sessions_api.middleware).
+        login_check_finish(django_request(request))
 
 
 class ApiViewSet(viewsets.ViewSetMixin, ApiView):

@@ -110,6 +110,23 @@ def test_two_devices_list_and_revoke(make_client, engine):
     problem(laptop.delete(f"{SESSIONS}zzz/"), 404, "not_found")
 
 
+def test_a_revoked_logins_data_is_never_served_again(make_client, engine):
+    """The registry check ends the login before the view reads the session, on every
+    engine: a replayed signed cookie still carries the data, and must not show it."""
+    user = make_user()
+    laptop, phone = make_client(), make_client()
+    login(laptop, user)
+    login(phone, user)
+    assert phone.send("PUT", "/api/v1/session/keys/private/", {"value": "x"}).status_code == 201
+    phone_cookie = phone.session_cookie()
+    assert laptop.send("DELETE", SESSIONS).json() == {"revoked": 1}
+    replayed = replay(type(phone), phone_cookie)
+    response = replayed.get("/api/v1/session/keys/")
+    assert response.status_code == 200
+    assert response.json() == []
+    assert replayed.get("/api/v1/session/").json()["user"] is None
+
+
 def test_revoking_a_session_deletes_it_from_a_server_side_store(make_client, engine):
     if engine == "signed_cookies":
         pytest.skip("Signed cookies have no server-side copy.")
