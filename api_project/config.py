@@ -8,9 +8,12 @@ variable and what it accepts, instead of a traceback or a silently ignored setti
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 # Short names accepted by SESSION_ENGINE. Each maps to the app's own store, which is
 # Django's store meeting the contract of sessions_api.engines.base.
@@ -23,10 +26,32 @@ class ConfigError(Exception):
     """A configuration value is unusable; the message names the variable."""
 
 
-def fail(message: str) -> None:
-    """Stop start-up with one readable line on stderr (exit status 2)."""
+EXIT_STATUS = 2
+
+
+def fail(message: str, status: int = EXIT_STATUS) -> NoReturn:
+    """Stop start-up with one readable line on stderr (exit status 2 unless told)."""
     sys.stderr.write(f"Configuration error: {message}\n")
-    raise SystemExit(2)
+    raise SystemExit(status)
+
+
+@contextmanager
+def stop_on_configuration_error(status: int = EXIT_STATUS) -> Iterator[None]:
+    """Around an entry point's start-up: a configuration an app refuses is one line too.
+
+    ``django.setup()`` runs each app's ``ready()``, where ``sessions_api`` refuses a
+    ``SESSION_ENGINE`` whose store does not meet its contract (``ImproperlyConfigured``):
+    that stops the process like a bad value in the settings (``fail()``), not with a
+    traceback. ``status`` is the exit status for both kinds (gunicorn wants its own).
+    """
+    try:
+        yield
+    except ImproperlyConfigured as error:
+        fail(str(error), status)
+    except SystemExit as stop:
+        if stop.code == EXIT_STATUS and status != EXIT_STATUS:
+            raise SystemExit(status) from None  # fail() in the settings: its line is out
+        raise
 
 
 class Reader:

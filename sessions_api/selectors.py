@@ -92,7 +92,7 @@ def session_detail(*, request: HttpRequest) -> dict[str, Any]:
     fingerprint = session.fingerprint()
     client_data = client_items(session)
     user = request.user if request.user.is_authenticated else None
-    # Bookkeeping keys alone (the expiry stamp, the signed-cookie id) are not "data".
+    # Bookkeeping keys alone (the expiry stamp) are not "data".
     internal = set(session.keys()) - set(client_data) - session.bookkeeping_keys - {OWNER_KEY}
     return {
         "id": fingerprint,

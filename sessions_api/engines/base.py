@@ -4,10 +4,14 @@ What Django's stores leave to us, done once here:
 
 * **Server-side expiry on every engine.** ``save()`` stamps the absolute expiry time
   (``get_expiry_date()`` at save) into the data under ``EXPIRES_KEY``; ``load()`` treats
-  data past that time as no session at all. Django's ``db`` and ``file`` stores already
-  check expiry, the ``cache`` store relies on the cache's TTL, and the signed-cookie
-  store only checks ``SESSION_COOKIE_AGE`` (Django ticket #19201), so a replayed cookie
-  outlived a shorter ``set_expiry()``. With the stamp, all five behave alike.
+  data past that time as no session at all. The signed-cookie store only checks
+  ``SESSION_COOKIE_AGE`` (Django ticket #19201), so a replayed cookie outlived a shorter
+  ``set_expiry()``; the file store judges a file by its age, and never expires one with
+  a custom expiry in seconds; the ``cache`` store relies on the cache's TTL. With the
+  stamp, all five behave alike. The ``db`` and ``cached_db`` rows keep the same time in
+  their ``expire_date``, which Django checks on every read (and so do our locked read
+  and compare-and-set): they write no stamp (``stamps_expiry = False``), so a row's
+  ``Session.get_decoded()`` is the data alone, as with Django's store.
 * **No lost updates.** Django loads the whole dict at the start of a request and
   saves it whole at the end, so two overlapping requests that change different keys of
   one session lose one change. Here ``save()`` first tries a compare-and-set
@@ -107,6 +111,9 @@ class ApiSessionStore(SessionBase):
     #: The keys the engine itself keeps in the data (never the client's, and not
     #: "data" for ``is_empty``).
     bookkeeping_keys: ClassVar[frozenset[str]] = frozenset({EXPIRES_KEY})
+    #: False where the store keeps the expiry time itself and checks it on every read
+    #: (the ``db`` row's ``expire_date``): ``save()`` then writes no ``EXPIRES_KEY``.
+    stamps_expiry: ClassVar[bool] = True
     #: The stored form (row text, Redis bytes, file text) as this request read it, for
     #: the engines' compare-and-set; None when unknown (nothing read, or a locked save
     #: has written something else since).
@@ -158,6 +165,8 @@ class ApiSessionStore(SessionBase):
     # --- Expiry stamping -------------------------------------------------------------
 
     def _stamp_expiry(self, data: dict[str, Any]) -> None:
+        if not self.stamps_expiry:
+            return
         expiry = self.get_expiry_date(expiry=data.get("_session_expiry"))
         data[EXPIRES_KEY] = int(expiry.timestamp())
 

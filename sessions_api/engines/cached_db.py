@@ -17,7 +17,8 @@ from django.contrib.sessions.backends import cached_db, db
 from sessions_api.engines.db import DatabaseLockMixin
 from sessions_api.engines.django_internals import session_row
 
-logger = logging.getLogger(__name__)
+# Django's cached_db store logs a failed cache write here; so does ours.
+logger = logging.getLogger("django.contrib.sessions")
 _TAG = "sa1"  # marks our (tag, encoded row, data) cache entries
 
 

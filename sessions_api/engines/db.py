@@ -36,7 +36,11 @@ class DatabaseLockMixin(ApiSessionStore, db.SessionStore):
     condition that it still holds what this request read. Without a concurrent writer
     (nearly always) that is the whole save, the same one statement as Django's; with
     one, it updates nothing and the locked merge runs.
+
+    The row's ``expire_date`` is the expiry stamp (see ``engines.base``).
     """
+
+    stamps_expiry = False
 
     def save_if_unchanged(self, data: dict[str, Any]) -> bool:
         raw = self._loaded_raw

@@ -8,7 +8,9 @@ Two things differ from Django's store:
 * The fingerprint comes from a random id kept in the payload (``SID_KEY``) and renewed
   by ``cycle_key()``: the cookie value itself changes on every write. The id is given
   when data is first written (so the response that creates a session can name it),
-  never when it is read.
+  never when it is read. It is the store's, not the data's: ``load()`` takes it out of
+  the payload and the cookie written puts it back, so the session's keys, ``items()``
+  and what ``cycle_key()`` keeps are the data alone, as with Django's store.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
     engine_name = "signed_cookies"
     server_side = False
     cookie_limit_bytes = COOKIE_LIMIT_BYTES
-    bookkeeping_keys = frozenset({EXPIRES_KEY, SID_KEY})
+    #: The session id (``SID_KEY`` in the cookie), None until data is first written.
+    _sid: str | None = None
 
     def load(self) -> dict[str, Any]:
+        self._sid = None
         try:
             data = signing.loads(
                 self.session_key, serializer=self.serializer, salt=SALT, max_age=None
@@ -55,35 +59,49 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         if self.is_past_expiry(data):
             self._session_key = None
             return {}
+        sid = data.pop(SID_KEY, None)
+        self._sid = sid if isinstance(sid, str) else None
         return data
 
-    def save(self, must_create: bool = False) -> None:
-        self._get_session(no_load=must_create).setdefault(SID_KEY, secrets.token_hex(16))
-        super().save(must_create=must_create)
+    def _get_session_key(self) -> str:
+        # Django's (the cookie value a save writes), with the session id in the payload.
+        return self._sign(self._cookie_payload(self._session, sid=self._give_sid()))
+
+    def _sign(self, payload: dict[str, Any]) -> str:
+        return signing.dumps(payload, compress=True, salt=SALT, serializer=self.serializer)
+
+    def _give_sid(self) -> str:
+        if self._sid is None:
+            self._sid = secrets.token_hex(16)
+        return self._sid
 
     # Every write of data goes through one of these two (SessionBase's setdefault and
     # set_expiry use __setitem__): the session gets its id with its first data.
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
-        self._session.setdefault(SID_KEY, secrets.token_hex(16))
+        self._give_sid()
 
     def update(self, dict_: Any) -> None:
         super().update(dict_)
-        self._session.setdefault(SID_KEY, secrets.token_hex(16))
+        self._give_sid()
+
+    def delete(self, session_key: str | None = None) -> None:
+        # flush() (logout) ends the session, and its id with it.
+        super().delete(session_key)
+        self._sid = None
 
     def renew_identity(self) -> None:
-        self._get_session()[SID_KEY] = secrets.token_hex(16)
+        self._get_session()  # loaded first, or the load would bring the old id back
+        self._sid = secrets.token_hex(16)
 
     def identity(self) -> str | None:
-        sid = self._get_session().get(SID_KEY)
-        return sid if isinstance(sid, str) else None
+        self._get_session()
+        return self._sid
 
     @staticmethod
-    def _cookie_payload(data: dict[str, Any]) -> dict[str, Any]:
-        """A copy of ``data`` with the session id a save would add (its length, not value)."""
-        payload = dict(data)
-        payload.setdefault(SID_KEY, "0" * 32)
-        return payload
+    def _cookie_payload(data: dict[str, Any], *, sid: str = "0" * 32) -> dict[str, Any]:
+        """What the cookie carries: ``data``, then the session id (or one of its length)."""
+        return {**data, SID_KEY: sid}
 
     def cookie_bytes_upper_bound(self, data: dict[str, Any]) -> int:
         """At least ``projected_cookie_bytes(data)``, from the JSON length alone.
@@ -91,14 +109,14 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         The cookie value is base64 of the JSON (or of its zlib form, only when shorter),
         a "." for compression, then ":" + timestamp + ":" + a 43-character signature.
         """
-        payload = self._cookie_payload(data)
-        payload[EXPIRES_KEY] = 10**10  # the widest stamp for centuries
+        # The widest stamp for centuries.
+        payload = self._cookie_payload({**data, EXPIRES_KEY: 10**10})
         raw = len(self.serializer().dumps(payload))
         return len(settings.SESSION_COOKIE_NAME) + 1 + 1 + -(-raw * 4 // 3) + 1 + 13 + 1 + 43
 
     def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
         """Bytes of ``name=value`` for the cookie that would carry ``data`` if saved now."""
-        payload = self._cookie_payload(data)
-        self._stamp_expiry(payload)
-        value = signing.dumps(payload, compress=True, salt=SALT, serializer=self.serializer)
+        stamped = dict(data)
+        self._stamp_expiry(stamped)  # where save() stamps it: before the id is added
+        value = self._sign(self._cookie_payload(stamped))
         return len(settings.SESSION_COOKIE_NAME) + 1 + len(value)

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DjangoDbStore
+from django.core.exceptions import ImproperlyConfigured
+
+from sessions_api.engines import store_check
+from tests.servers import celery_worker_command, gunicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINT = (
@@ -19,13 +24,18 @@ PRINT = (
 
 
 def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
+    return run_clean([sys.executable, "-c", code], **env)
+
+
+def run_clean(command: list[str], **env: str) -> subprocess.CompletedProcess:
+    """``command`` in the repository root, with none of this run's Django settings."""
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("SESSION_", "DJANGO_", "CACHE_"))
     }
     clean.update({"DJANGO_SETTINGS_MODULE": "api_project.settings", "DJANGO_SECRET_KEY": "s" * 50})
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", code],
+        command,
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -141,6 +151,60 @@ def test_a_bad_value_stops_start_up_with_one_line_naming_it(env, named):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Configuration error: ") and named in lines[0]
     assert "Traceback" not in result.stderr
+
+
+PLAIN_ENGINE = "tests.api_project.plain_session_engine"  # Django's db store, as it is
+SERVERS = [pytest.mark.integration, pytest.mark.standalone]  # whatever the database
+
+
+def refusal(engine: str) -> str:
+    """The line start-up stops with for ``engine``, whose store is Django's own."""
+    with pytest.raises(ImproperlyConfigured) as refused:
+        store_check(store=DjangoDbStore, engine=engine)
+    return f"Configuration error: {refused.value}"
+
+
+@pytest.mark.parametrize(
+    ("entry_point", "engine", "line"),
+    [
+        pytest.param("manage.py", PLAIN_ENGINE, refusal(PLAIN_ENGINE), id="manage.py"),
+        pytest.param("gunicorn", PLAIN_ENGINE, refusal(PLAIN_ENGINE), marks=SERVERS, id="gunicorn"),
+        pytest.param("celery", PLAIN_ENGINE, refusal(PLAIN_ENGINE), marks=SERVERS, id="celery"),
+        pytest.param(
+            "manage.py",
+            "tests.api_project.no_such_engine",
+            "Configuration error: SESSION_ENGINE='tests.api_project.no_such_engine': "
+            "no such module.",
+            id="manage.py-no-such-module",
+        ),
+    ],
+)
+def test_an_engine_off_the_contract_stops_start_up_with_one_line(
+    entry_point, engine, line, tmp_path
+):
+    command, status = {
+        "manage.py": ([sys.executable, "manage.py", "check"], 2),
+        # 3: the worker failed to boot, and gunicorn's master stops instead of retrying.
+        "gunicorn": (gunicorn_command(0, "--workers", "1"), 3),
+        "celery": (
+            celery_worker_command(queue="refused", name="refused", extra=("--pool", "solo")),
+            2,
+        ),
+    }[entry_point]
+    result = run_clean(
+        command,
+        SESSION_ENGINE=engine,
+        CELERY_BROKER_URL="filesystem://",  # never reached: the worker stops before
+        CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path),
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    if entry_point == "gunicorn":  # gunicorn's own log lines follow
+        assert lines.count(line) == 1, result.stderr
+        assert lines[-1].endswith("Reason: Worker failed to boot."), result.stderr
+    else:
+        assert lines[-1] == line, result.stderr
 
 
 PRODUCTION_ENV = {
