@@ -1,4 +1,5 @@
-"""App configuration for sessions_api: receivers, the OpenAPI scheme, the engine check."""
+"""App configuration for sessions_api: receivers, the OpenAPI scheme, the engine and
+middleware checks."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ class SessionsApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Importing them connects the registry to Django's signals and registers the
-        # OpenAPI authentication scheme; both modules need the app registry ready.
-        from sessions_api import receivers, schema  # noqa: F401
+        # Importing them connects the registry to Django's signals, registers the system
+        # checks and the OpenAPI authentication scheme; they need the app registry ready.
+        from sessions_api import checks, receivers, schema  # noqa: F401
 
         # A SESSION_ENGINE the app cannot run on stops start-up (ImproperlyConfigured,
         # which the project's entry points print as one line).

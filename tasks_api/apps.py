@@ -1,4 +1,7 @@
-"""App configuration for tasks_api: registers the task types and the login receiver."""
+"""App configuration for tasks_api: registers the task types and the login receiver,
+and checks where Celery keeps results."""
+
+from __future__ import annotations
 
 from django.apps import AppConfig
 
@@ -9,6 +12,6 @@ class TasksApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Importing them registers the task types with Celery and the catalogue, and
-        # connects the receiver that hands anonymous tasks over on login.
-        from tasks_api import receivers, tasks  # noqa: F401
+        # Importing them registers the task types with Celery and the catalogue, the
+        # system checks, and the receiver that hands anonymous tasks over on login.
+        from tasks_api import checks, receivers, tasks  # noqa: F401

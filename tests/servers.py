@@ -123,8 +123,10 @@ def start_process(
     log: Path,
     append: bool = False,
     new_session: bool = False,
+    cwd: Path = ROOT,
 ) -> subprocess.Popen:
-    """Start a long-running child in the repository root, its output going to ``log``.
+    """Start a long-running child in ``cwd`` (by default the repository root), its output
+    going to ``log``.
 
     The child keeps its own copy of the log's descriptor, so ours is closed at once.
     """
@@ -132,7 +134,7 @@ def start_process(
     with open(log, "ab" if append else "wb") as out:
         return subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -156,17 +158,24 @@ def gunicorn_command(port: int, *args: str) -> list[str]:
     ]
 
 
-def wait_until_healthy(process: subprocess.Popen, base: str, *, timeout: float = 30) -> None:
-    """Poll ``/healthz`` until it answers 200; RuntimeError if the server exits or is late."""
+def wait_until_healthy(
+    process: subprocess.Popen,
+    base: str,
+    *,
+    timeout: float = 30,
+    path: str = "/healthz",
+    name: str = "gunicorn",
+) -> None:
+    """Poll ``path`` until it answers 200; RuntimeError if the server exits or is late."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if HttpSession(base).request("GET", "/healthz")[0] == 200:
+            if HttpSession(base).request("GET", path)[0] == 200:
                 return
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not start (exit {process.poll()})")
+            raise RuntimeError(f"{name} did not start (exit {process.poll()})")
         time.sleep(0.1)
 
 
@@ -337,12 +346,20 @@ class TcpProxy:
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], *, queue: str, name: str) -> Iterator[Path]:
-    """Run one Celery worker process (prefork, 2 processes) on ``queue``; yield its log."""
+def celery_worker(
+    env: dict[str, str],
+    *,
+    queue: str,
+    name: str,
+    app: str = "api_project",
+    python: Path | str = sys.executable,
+    cwd: Path = ROOT,
+) -> Iterator[Path]:
+    """Run one Celery worker process (prefork, 2 processes) of ``app`` on ``queue``;
+    yield its log. ``python`` and ``cwd`` run another project's worker."""
     log = LOG_DIR / f"celery-{name}-{time.time_ns()}.log"
-    process = start_process(
-        celery_worker_command(queue=queue, name=name), env=env, log=log, new_session=True
-    )
+    command = celery_worker_command(queue=queue, name=name, app=app, python=python)
+    process = start_process(command, env=env, log=log, new_session=True, cwd=cwd)
     try:
         deadline = time.monotonic() + 60
         while " ready." not in log.read_text(errors="replace"):
@@ -362,6 +379,7 @@ def celery_worker_command(
     concurrency: int = 2,
     loglevel: str = "INFO",
     extra: tuple[str, ...] = (),
+    python: Path | str = sys.executable,
 ) -> list[str]:
     """A ``celery worker`` on ``queue`` alone, named ``name@host``.
 
@@ -369,7 +387,7 @@ def celery_worker_command(
     only slows down these short-lived workers.
     """
     return [
-        sys.executable,
+        str(python),
         "-m",
         "celery",
         "-A",

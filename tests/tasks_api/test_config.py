@@ -115,3 +115,13 @@ def test_filesystem_broker_gets_its_folders_under_run(tmp_path):
     for key in ("data_folder_in", "processed_folder", "control_folder"):
         assert Path(options[key]).is_dir()
     assert "confirm_publish" not in options
+
+
+def test_the_result_backend_check_wants_django_celery_results_database(monkeypatch):
+    from tasks_api.checks import result_backend_check
+
+    assert app.conf.result_backend == "django-db"
+    assert result_backend_check(None) == []
+    for other in ("rpc://", "redis://127.0.0.1:6379/0", None, "no-such-backend://"):
+        monkeypatch.setitem(app.conf, "CELERY_RESULT_BACKEND", other)
+        assert [error.id for error in result_backend_check(None)] == ["tasks_api.E001"], other
