@@ -106,6 +106,8 @@ def test_filesystem_broker_gets_its_folders_under_run(tmp_path):
     options = setting_in_fresh_process(
         "CELERY_BROKER_TRANSPORT_OPTIONS",
         cwd=tmp_path,
+        # The copy's api_project comes first; the apps it composes from the checkout.
+        PYTHONPATH=str(BASE_DIR),
         CELERY_BROKER_URL="filesystem://",
         CELERY_FILESYSTEM_BROKER_DIR="",  # the default folder
     )
