@@ -42,7 +42,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.dispatch import Signal
@@ -120,6 +120,12 @@ class ApiSessionStore(SessionBase):
     _loaded_raw: Any = None
     #: What this request loaded, as JSON text: the base of the locked merge.
     _loaded: str | None = None
+
+    if TYPE_CHECKING:
+        # SessionBase's protected API for stores, which django-stubs does not declare.
+        _session: dict[str, Any]
+
+        def _get_session(self, no_load: bool = False) -> dict[str, Any]: ...
 
     # --- What an engine implements ---------------------------------------------------
 

@@ -11,9 +11,10 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.sessions.backends import cache
+from django.core.cache import BaseCache
 from django.core.cache.backends.base import InvalidCacheKey
 
 from sessions_api.engines.base import ApiSessionStore
@@ -46,6 +47,9 @@ class StrictCacheStore(cache.SessionStore):
     """
 
     _loaded_raw: Any = None
+
+    if TYPE_CHECKING:  # set by Django's cache store, not declared by django-stubs
+        _cache: BaseCache
 
     def load(self) -> dict[str, Any]:
         self._loaded_raw = None

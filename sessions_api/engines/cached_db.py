@@ -10,9 +10,10 @@ database compare-and-set (see ``DatabaseLockMixin``) after a read from the cache
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.sessions.backends import cached_db, db
+from django.core.cache import BaseCache
 
 from sessions_api.engines.db import DatabaseLockMixin
 from sessions_api.engines.django_internals import session_row
@@ -27,6 +28,10 @@ class RawCachedStore(cached_db.SessionStore):
 
     _loaded_raw: Any = None
     _written_raw: str | None = None
+
+    if TYPE_CHECKING:  # set by Django's stores, not declared by django-stubs
+        _cache: BaseCache
+        _session: dict[str, Any]
 
     def load(self) -> dict[str, Any]:
         self._loaded_raw = None

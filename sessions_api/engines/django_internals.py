@@ -25,16 +25,16 @@ def redis_client(cache: BaseCache, *, key: str, write: bool = False) -> Any | No
     """
     if not isinstance(cache, RedisCache):
         return None
-    return cache._cache.get_client(key, write=write)
+    return cache._cache.get_client(key, write=write)  # type: ignore[attr-defined]
 
 
-def redis_codec(cache: RedisCache) -> Any:
+def redis_codec(cache: BaseCache) -> Any:
     """The serializer Django's Redis cache stores values with (``dumps``/``loads``).
 
     Private (``RedisCacheClient._serializer``); needed to compare and write the stored
     bytes themselves in the script, the same bytes ``cache.get()`` would decode.
     """
-    return cache._cache._serializer
+    return cache._cache._serializer  # type: ignore[attr-defined]
 
 
 def session_row(store: DbStore) -> Any | None:
@@ -44,9 +44,9 @@ def session_row(store: DbStore) -> Any | None:
     malformed key; the compare-and-set needs the row's text, which ``load()`` decodes
     and drops.
     """
-    return store._get_session_from_db()
+    return store._get_session_from_db()  # type: ignore[attr-defined]
 
 
 def session_file(store: FileStore) -> str:
     """The path of a file store's session (``_key_to_file()``, which also checks the key)."""
-    return store._key_to_file()
+    return store._key_to_file()  # type: ignore[attr-defined]

@@ -33,16 +33,17 @@ class SessionStore(ApiSessionStore, file.SessionStore):
     engine_name = "file"
     _loaded_raw: str | None = None
 
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
         # Django's load() passes the file's text here: keep it, so that a save can see
         # whether the file changed since without decoding it again (_read_stored).
-        self._loaded_raw = session_data
+        self._loaded_raw = session_data if isinstance(session_data, str) else None
         return super().decode(session_data)
 
     @contextmanager
     def locked_stored(self) -> Iterator[dict[str, Any] | None]:
         lock_dir = _lock_dir(self.storage_path)
-        stripe = int(hashlib.sha256(self.session_key.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
+        key = (self.session_key or "").encode()
+        stripe = int(hashlib.sha256(key).hexdigest()[:8], 16) % LOCK_STRIPES
         with open(os.path.join(lock_dir, f"{stripe}.lock"), "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:

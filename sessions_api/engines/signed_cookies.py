@@ -42,12 +42,12 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         self._sid = None
         try:
             data = signing.loads(
-                self.session_key, serializer=self.serializer, salt=SALT, max_age=None
+                self.session_key or "", serializer=self.serializer, salt=SALT, max_age=None
             )
             if EXPIRES_KEY not in data:
                 # A cookie from before the stamp existed: Django's own age check.
                 data = signing.loads(
-                    self.session_key,
+                    self.session_key or "",
                     serializer=self.serializer,
                     salt=SALT,
                     max_age=self.get_session_cookie_age(),
@@ -81,7 +81,7 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         super().__setitem__(key, value)
         self._give_sid()
 
-    def update(self, dict_: Any) -> None:
+    def update(self, dict_: Any) -> None:  # type: ignore[override]  # SessionBase's own signature
         super().update(dict_)
         self._give_sid()
 
@@ -112,11 +112,11 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         # The widest stamp for centuries.
         payload = self._cookie_payload({**data, EXPIRES_KEY: 10**10})
         raw = len(self.serializer().dumps(payload))
-        return len(settings.SESSION_COOKIE_NAME) + 1 + 1 + -(-raw * 4 // 3) + 1 + 13 + 1 + 43
+        return len(str(settings.SESSION_COOKIE_NAME)) + 1 + 1 + -(-raw * 4 // 3) + 1 + 13 + 1 + 43
 
     def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
         """Bytes of ``name=value`` for the cookie that would carry ``data`` if saved now."""
         stamped = dict(data)
         self._stamp_expiry(stamped)  # where save() stamps it: before the id is added
         value = self._sign(self._cookie_payload(stamped))
-        return len(settings.SESSION_COOKIE_NAME) + 1 + len(value)
+        return len(str(settings.SESSION_COOKIE_NAME)) + 1 + len(value)
