@@ -6,10 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from bench.environment import Engine
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -19,6 +16,17 @@ LOGS = WORK / "logs"
 
 class BenchError(Exception):
     """The run cannot go on or produced a wrong answer: stop, loudly."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One engine/storage combination of the sessions table."""
+
+    id: str
+    label: str
+    session_engine: str
+    database: str  # "sqlite" or "postgres"
+    needs: tuple[str, ...] = ()
 
 
 @dataclass

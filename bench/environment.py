@@ -13,11 +13,10 @@ import platform
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import WORK, BenchError
+from bench.common import WORK, BenchError, Engine
 from tests import servers
 
 BIN = Path(sys.executable).parent
@@ -46,17 +45,6 @@ VARIANTS = {
     "store": ("bench.settings_baseline", "project"),
     "api": ("api_project.settings", None),
 }
-
-
-@dataclass(frozen=True)
-class Engine:
-    """One engine/storage combination of the sessions table."""
-
-    id: str
-    label: str
-    session_engine: str
-    database: str  # "sqlite" or "postgres"
-    needs: tuple[str, ...] = ()
 
 
 ENGINES = (
