@@ -2,7 +2,8 @@
 it compares, each server's environment, fresh databases, and the machine's facts.
 
 The generic pieces (which inherited variables a child keeps, ``manage.py``, a fresh
-PostgreSQL database, whether a port answers) are the tests' own, from tests/servers.py.
+PostgreSQL database, whether a port answers) are the tests' own, from tests/servers.py and
+tests/namespace.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import WORK, BenchError, Engine
-from tests import servers
+from tests import namespace, servers
 
 BIN = Path(sys.executable).parent
 SECRET_KEY = "bench-only-secret-key-" + "b" * 40
@@ -59,7 +60,7 @@ ENGINES = (
 
 def up(service: str) -> bool:
     """Whether the local ``postgres``, ``redis`` or ``rabbitmq`` answers."""
-    return servers.reachable("127.0.0.1", SERVICES[service])
+    return namespace.reachable("127.0.0.1", SERVICES[service])
 
 
 def base_env() -> dict[str, str]:

@@ -54,6 +54,7 @@ def child_env() -> dict[str, str]:
 
 
 def reachable(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections there (a local service is up)."""
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True

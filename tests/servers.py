@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tests.namespace import LOG_DIR, ROOT, database_name, redis_available, service_cache_url
+from tests.namespace import (  # reachable: bench/ takes it from here too
+    LOG_DIR,
+    ROOT,
+    database_name,
+    redis_available,
+    service_cache_url,
+)
 
 BIN = Path(sys.executable).parent
 # Session keys, CSRF tokens and passwords the test clients saw: none may be logged.
@@ -60,15 +66,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def reachable(host: str, port: int) -> bool:
-    """Whether something accepts TCP connections there (a local service is up)."""
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def inherited_env(drop: tuple[str, ...] = ("PYTEST_",)) -> dict[str, str]:
