@@ -3,13 +3,9 @@ middleware checks."""
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from django.apps import AppConfig
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-from sessions_api.engines import store_check
+from sessions_api.engines import configured_store
 
 
 class SessionsApiConfig(AppConfig):
@@ -24,15 +20,4 @@ class SessionsApiConfig(AppConfig):
 
         # A SESSION_ENGINE the app cannot run on stops start-up (ImproperlyConfigured,
         # which the project's entry points print as one line).
-        engine = settings.SESSION_ENGINE
-        try:
-            module = import_module(engine)
-        except ModuleNotFoundError as error:
-            if not error.name or not f"{engine}.".startswith(f"{error.name}."):
-                raise  # the engine's module exists and imports something that does not
-            raise ImproperlyConfigured(f"SESSION_ENGINE={engine!r}: no such module.") from None
-        if not hasattr(module, "SessionStore"):
-            raise ImproperlyConfigured(
-                f"SESSION_ENGINE={engine!r}: its module has no SessionStore."
-            )
-        store_check(store=module.SessionStore, engine=engine)
+        configured_store()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from importlib import import_module
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound
 
 from sessions_api.conf import app_settings
-from sessions_api.engines import ApiSessionStore, api_session
+from sessions_api.engines import ApiSessionStore, api_session, configured_store
 from sessions_api.models import UserSession
 from sessions_api.policy import (
     OWNER_KEY,
@@ -27,8 +25,7 @@ PUBLIC_ID = re.compile(r"[0-9a-f]{12}")
 
 def session_engine_name() -> str:
     """The short name of the configured engine (``db``, ``file``, ...)."""
-    store: type[ApiSessionStore] = import_module(settings.SESSION_ENGINE).SessionStore
-    return store.engine_name
+    return configured_store().engine_name
 
 
 def session_owner_token(*, session: ApiSessionStore) -> str | None:

@@ -9,8 +9,10 @@ This package is a leaf: it imports Django and nothing else of ``sessions_api``.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Protocol, cast
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,6 +43,23 @@ def store_check(*, store: type[SessionBase], engine: str) -> None:
         )
 
 
+def configured_store() -> type[ApiSessionStore]:
+    """The ``SessionStore`` of ``SESSION_ENGINE``, refused with one line unless it meets
+    the contract (``ImproperlyConfigured``, which the project's entry points print)."""
+    engine = str(settings.SESSION_ENGINE)
+    try:
+        module = import_module(engine)
+    except ModuleNotFoundError as error:
+        if not error.name or not f"{engine}.".startswith(f"{error.name}."):
+            raise  # the engine's module exists and imports something that does not
+        raise ImproperlyConfigured(f"SESSION_ENGINE={engine!r}: no such module.") from None
+    store = getattr(module, "SessionStore", None)
+    if store is None:
+        raise ImproperlyConfigured(f"SESSION_ENGINE={engine!r}: its module has no SessionStore.")
+    store_check(store=store, engine=engine)
+    return cast(type[ApiSessionStore], store)
+
+
 class _HasSession(Protocol):
     session: Any
 
@@ -50,4 +69,11 @@ def api_session(request: _HasSession) -> ApiSessionStore:
     return cast(ApiSessionStore, request.session)
 
 
-__all__ = ["ENGINE_MODULES", "ENGINE_NAMES", "ApiSessionStore", "api_session", "store_check"]
+__all__ = [
+    "ENGINE_MODULES",
+    "ENGINE_NAMES",
+    "ApiSessionStore",
+    "api_session",
+    "configured_store",
+    "store_check",
+]

@@ -109,8 +109,8 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         The cookie value is base64 of the JSON (or of its zlib form, only when shorter),
         a "." for compression, then ":" + timestamp + ":" + a 43-character signature.
         """
-        # The widest stamp for centuries.
-        payload = self._cookie_payload({**data, EXPIRES_KEY: 10**10})
+        payload = self._cookie_payload(data)
+        payload[EXPIRES_KEY] = 10**10  # the widest stamp for centuries (order: no matter)
         raw = len(self.serializer().dumps(payload))
         return len(str(settings.SESSION_COOKIE_NAME)) + 1 + 1 + -(-raw * 4 // 3) + 1 + 13 + 1 + 43
 
