@@ -19,7 +19,8 @@ def test_one_client_per_pool_serves_every_call():
     cache = RedisCache("redis://127.0.0.1:6379/15", {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"})
     client = cache._cache.get_client()
     assert cache._cache.get_client() is client  # reused, not rebuilt per call
-    assert cache._cache.get_client(write=True) is not None
+    writer = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is writer
     cache.set("k", {"v": 1}, timeout=5)
     assert cache.get("k") == {"v": 1}
     cache.delete("k")

@@ -29,7 +29,7 @@ from django.db import connection
 from api_project.celery import app as celery_app
 from tests.conftest import Client, need
 from tests.namespace import rabbitmq_available
-from tests.servers import LOG_DIR, celery_worker_command, start_process
+from tests.servers import LOG_DIR, celery_worker_command, delete_queue, start_process
 
 FINAL = {"SUCCESS", "FAILURE", "REVOKED"}
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -121,10 +121,7 @@ def _test_queue() -> Iterator[str]:
     yield queue
     if not rabbitmq_available():
         return
-    with celery_app.connection_for_write() as conn:
-        channel = conn.default_channel
-        channel.queue_delete(queue)
-        channel.exchange_delete(queue)
+    delete_queue(queue, settings.CELERY_BROKER_URL)
 
 
 @pytest.fixture(scope="module")
