@@ -38,11 +38,10 @@ def _sealed_key(session: ApiSessionStore) -> str:
 class UserSessionQuerySet(models.QuerySet["UserSession"]):
     def revoke(self) -> int:
         """Log these sessions out at once, on every engine; return how many there were."""
-        count = 0
-        for row in list(self):
+        rows = list(self)
+        for row in rows:
             row.end()
-            count += 1
-        return count
+        return len(rows)
 
 
 class UserSessionManager(models.Manager["UserSession"]):
