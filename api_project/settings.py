@@ -192,6 +192,11 @@ try:
     TRUSTED_PROXY_COUNT = env.int(
         "TRUSTED_PROXY_COUNT", app_defaults["TRUSTED_PROXY_COUNT"], minimum=0
     )
+    # Failed logins: per address and username (strict), per address, and per username
+    # from every address (looser, so a flood from elsewhere locks nobody out early).
+    LOGIN_THROTTLE_IP_USERNAME_RATE = env.rate(
+        "LOGIN_THROTTLE_IP_USERNAME_RATE", app_defaults["LOGIN_THROTTLE_IP_USERNAME_RATE"]
+    )
     LOGIN_THROTTLE_IP_RATE = env.rate(
         "LOGIN_THROTTLE_IP_RATE", app_defaults["LOGIN_THROTTLE_IP_RATE"]
     )

@@ -6,6 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from api_project.console import console_view
 from api_project.health import HealthzView, ReadyzView
+from sessions_api.forms import ThrottledAdminAuthenticationForm, throttled_login_view
+
+# The admin's login counts failures in the same throttles as the API's login.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("api/v1/", include("sessions_api.urls")),
@@ -15,6 +19,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
+    path("admin/login/", throttled_login_view(admin.site.login)),
     path("admin/", admin.site.urls),
     path("", console_view, name="console"),
 ]

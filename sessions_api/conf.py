@@ -21,8 +21,11 @@ DEFAULTS: dict[str, Any] = {
     # Accounts.
     "ALLOW_REGISTRATION": True,
     "TRUSTED_PROXY_COUNT": 0,
+    # Failed logins (sessions_api/throttling.py): one address guessing one username,
+    # one address whatever the username, and one username from every address together.
+    "LOGIN_THROTTLE_IP_USERNAME_RATE": "5/min",
     "LOGIN_THROTTLE_IP_RATE": "20/min",
-    "LOGIN_THROTTLE_USERNAME_RATE": "5/min",
+    "LOGIN_THROTTLE_USERNAME_RATE": "100/hour",
     "REGISTER_THROTTLE_RATE": "20/hour",
 }
 

@@ -56,6 +56,14 @@ class InvalidCredentials(exceptions.APIException):
     default_code = "invalid_credentials"
 
 
+class LoginThrottled(exceptions.Throttled):
+    default_detail = "Too many failed logins from this address or for this username."
+    default_code = "throttled"
+
+    # Seconds until a retry may pass; set by Throttled.__init__ (not declared by its stubs).
+    wait: int | None
+
+
 class KeyExists(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This key already exists; use PUT to replace it."

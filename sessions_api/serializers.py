@@ -312,17 +312,17 @@ class LoginSerializer(serializers.Serializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
+    # Checked by user_password_change(), not here: the check counts against the
+    # failed-login throttles, which a serializer has no business writing to.
     old_password = StrictCharField(
-        max_length=4096, write_only=True, style={"input_type": "password"}
+        max_length=4096,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="The current password; a wrong one counts as a failed login.",
     )
     new_password = StrictCharField(
         max_length=4096, write_only=True, style={"input_type": "password"}
     )
-
-    def validate_old_password(self, value: str) -> str:
-        if not self.context["user"].check_password(value):
-            raise serializers.ValidationError("The current password is not correct.", code="wrong")
-        return value
 
     def validate_new_password(self, value: str) -> str:
         try:

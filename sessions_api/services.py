@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from sessions_api.conf import app_settings
 from sessions_api.engines import ApiSessionStore, api_session
@@ -39,6 +39,7 @@ from sessions_api.policy import (
     key_validate,
 )
 from sessions_api.selectors import user_session_get
+from sessions_api.throttling import login_attempt_reserve
 
 
 def session_key_set(
@@ -218,13 +219,18 @@ def user_register(*, request: HttpRequest, username: str, password: str, email: 
 def user_login(*, request: HttpRequest, username: str, password: str) -> Any:
     """Check the credentials and log in; ``invalid_credentials`` when they are wrong.
 
+    A failed login counts against the login throttles (``429 throttled`` once one is
+    full), reserved before the password is hashed so parallel guesses cannot pass it.
+
     ``auth.login`` keeps the anonymous session's data but under a new key (no session
     fixation), rotates the CSRF token, and fires ``user_logged_in``: the registry
     records this device and the task app adopts the session's tasks.
     """
-    user = auth.authenticate(request, username=username, password=password)
-    if user is None:
-        raise InvalidCredentials()
+    with login_attempt_reserve(request=request, username=username) as attempt:
+        user = auth.authenticate(request, username=username, password=password)
+        if user is None:
+            attempt.failed()
+            raise InvalidCredentials()
     auth.login(request, user)
     return user
 
@@ -241,11 +247,22 @@ def user_login_record(*, request: HttpRequest, user: Any) -> UserSession | None:
     return UserSession.objects.create_from_request(request=request, user=user)
 
 
-def user_password_change(*, request: HttpRequest, user: Any, new_password: str) -> int:
-    """Set a new password; keep this session (new key), end every other one.
+def user_password_change(
+    *, request: HttpRequest, user: Any, old_password: str, new_password: str
+) -> int:
+    """Check the current password, set a new one; keep this session (new key), end
+    every other one. Returns how many other sessions were logged out.
 
-    Returns how many other sessions were logged out.
+    A wrong ``old_password`` is ``400 invalid`` and counts as a failed login of the user
+    from this address, so whoever holds a logged-in session cannot guess the password
+    faster than a login could (``429 throttled``).
     """
+    with login_attempt_reserve(request=request, username=user.get_username()) as attempt:
+        if not user.check_password(old_password):
+            attempt.failed()
+            raise ValidationError(
+                {"old_password": ["The current password is not correct."]}, code="wrong"
+            )
     user.set_password(new_password)
     user.save(update_fields=["password"])
     auth.update_session_auth_hash(request, user)  # cycles the key; the registry follows

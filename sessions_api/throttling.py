@@ -1,94 +1,241 @@
-"""Throttles for the auth endpoints: failed logins per address and per username.
+"""Throttles for the auth endpoints: failed logins, and accounts created per address.
 
-DRF's ``SimpleRateThrottle`` counts every request it lets through. For logins only the
-*failures* should count, or a user who logs in and out a few times would lock
-themselves out: ``allow_request`` here only looks, and the view calls ``record()``
-when a login fails. The history lives in the configured cache, shared by every worker.
+Failed logins are counted in three buckets, each a sliding window over the configured
+cache (shared by every worker and instance):
+
+- one client address guessing one username (``LOGIN_THROTTLE_IP_USERNAME_RATE``, strict);
+- one client address, whatever the username (``LOGIN_THROTTLE_IP_RATE``);
+- one username, from every address together (``LOGIN_THROTTLE_USERNAME_RATE``, looser).
+
+A flood of wrong guesses from other addresses fills their own pair and address
+buckets, not the pair bucket of the user's own address: the user is locked out there
+only once the looser username-wide bucket is full.
+
+The count is *reserved* before the password is checked (``login_attempt_reserve``),
+with ``cache.add`` and ``cache.incr``, which Redis and Memcached do atomically: N
+parallel guesses get N different counts, so at most the limit of them reach the
+password hash. A right password gives its reservation back, so only failures count.
+DRF's throttles (and django-axes) read the history and write it later, after the
+password check; parallel guesses all pass that read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import math
+import time
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+from django.http import HttpRequest
 from rest_framework.throttling import SimpleRateThrottle
 
 from sessions_api.client import client_ip
 from sessions_api.conf import app_settings
+from sessions_api.errors import LoginThrottled
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# A window's count outlives the next window by this much, so that servers whose clocks
+# disagree by up to that still read the previous window's count.
+_CLOCK_SKEW_SECONDS = 60
+# Addresses of one IPv6 network this size count as one: a single host usually has a
+# whole /64, and could otherwise give every guess an address of its own.
+_IPV6_PREFIX = 64
 
 
-class _SettingRateMixin:
-    """Read the rate from a Django setting at request time (so overrides apply)."""
+@dataclass(frozen=True)
+class Rate:
+    """``limit`` events per ``seconds``, parsed from a DRF-style rate such as ``5/min``."""
 
-    rate_setting = ""
+    limit: int
+    seconds: int
 
-    def get_rate(self) -> str | None:
-        rate: str | None = getattr(app_settings, self.rate_setting)
-        return rate
-
-
-class FailureThrottle(_SettingRateMixin, SimpleRateThrottle):
-    """Counts only what ``record()`` is told of: failures, not every request."""
-
-    # Set by SimpleRateThrottle.__init__ from the rate (not declared by its stubs).
-    duration: int
-    num_requests: int
-
-    def allow_request(self, request: Any, view: Any) -> bool:
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return True
-
-    def record(self, request: Any, view: Any) -> None:
-        """Count one failure against this throttle's key."""
-        key = self.get_cache_key(request, view)
-        if key is None or self.rate is None:
-            return
-        now = self.timer()
-        history = [t for t in self.cache.get(key, []) if t > now - self.duration]
-        history.insert(0, now)
-        self.cache.set(key, history, self.duration)
-
-
-class LoginAddressThrottle(FailureThrottle):
-    """Failed logins from one client address."""
-
-    scope = "login_ip"
-    rate_setting = "LOGIN_THROTTLE_IP_RATE"
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
-
-
-class LoginUsernameThrottle(FailureThrottle):
-    """Failed logins for one username, from anywhere."""
-
-    scope = "login_username"
-    rate_setting = "LOGIN_THROTTLE_USERNAME_RATE"
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        username = request.data.get("username") if isinstance(request.data, dict) else None
-        if not isinstance(username, str) or not username:
+    @classmethod
+    def parse(cls, rate: str | None) -> Rate | None:
+        """The rate, or None (no limit) for ``None``."""
+        if rate is None:
             return None
-        # Hashed: usernames can be long or odd, and cache keys should be neither.
-        ident = hashlib.sha256(username.casefold().encode("utf-8", "replace")).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        number, _, period = rate.partition("/")
+        return cls(limit=int(number), seconds=_PERIODS[period.strip()[0]])
 
 
-class RegisterThrottle(_SettingRateMixin, SimpleRateThrottle):
+@dataclass(frozen=True)
+class Reservation:
+    """What ``Bucket.reserve()`` did: counted the event under ``key``, or (``key`` None)
+    found the bucket full, with room again in ``wait`` seconds."""
+
+    key: str | None
+    wait: float = 0.0
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One sliding-window counter: what it counts (``scope``), for whom (``ident``)."""
+
+    scope: str
+    ident: str
+    rate: Rate
+
+    def key(self, window: int) -> str:
+        return f"sessions_api:throttle:{self.scope}:{self.ident}:{window}"
+
+    def reserve(self, now: float) -> Reservation:
+        """Count one event at ``now`` if the bucket has room for it.
+
+        The count is kept per fixed window; the sliding window is the current one plus
+        the previous one weighted by how much of it still lies within the last
+        ``seconds`` (so a burst at a window boundary cannot get twice the limit). The
+        event is counted first and taken back when it does not fit, so that parallel
+        callers each see a count of their own.
+        """
+        seconds = self.rate.seconds
+        window, into = divmod(now, seconds)
+        key = self.key(int(window))
+        count = _incr(key, timeout=2 * seconds + _CLOCK_SKEW_SECONDS)
+        previous = max(0, int(cache.get(self.key(int(window) - 1), 0)))
+        if previous * (1 - into / seconds) + count <= self.rate.limit:
+            return Reservation(key=key)
+        release(key)
+        wait = _seconds_until_room(
+            limit=self.rate.limit, previous=previous, current=count - 1, into=into, seconds=seconds
+        )
+        return Reservation(key=None, wait=wait)
+
+
+def release(key: str) -> None:
+    """Take back an event counted under ``key`` (by ``Bucket.reserve()``)."""
+    with suppress(ValueError):  # already expired: nothing to take back
+        cache.decr(key)
+
+
+def _incr(key: str, *, timeout: int) -> int:
+    """Add one to the counter under ``key`` (created at 0 first); atomic on Redis and
+    Memcached, so concurrent callers each get a count of their own."""
+    for _ in range(3):
+        cache.add(key, 0, timeout)
+        try:
+            count = int(cache.incr(key))
+        except ValueError:  # evicted between add and incr: start again
+            continue
+        if count == 1:
+            # Django's Redis incr() recreates a key that expired under it, without an
+            # expiry; a counter that never expires would lock its bucket for good.
+            cache.touch(key, timeout)
+        return count
+    raise RuntimeError(f"The cache keeps losing the counter {key!r}.")
+
+
+def _seconds_until_room(
+    *, limit: int, previous: int, current: int, into: float, seconds: int
+) -> float:
+    """How long until one more event fits, if nothing else is counted meanwhile:
+    ``current`` events in this window (``into`` seconds old), ``previous`` in the last."""
+    if current + 1 <= limit and previous > 0:
+        # Room comes in this window, as the previous one's weight falls.
+        at = seconds * (1 - (limit - current - 1) / previous)
+        if at < seconds:
+            return max(0.0, at - into)
+    # Only in the next window, where this window's count is the weighted one.
+    at = seconds * (1 - (limit - 1) / current) if current > 0 and limit >= 1 else 0.0
+    return seconds - into + max(0.0, min(at, float(seconds)))
+
+
+def _digest(*parts: str) -> str:
+    # Usernames and addresses can be long or odd; cache keys should be neither.
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
+
+
+def username_normalise(username: str) -> str:
+    """The form in which a username is counted: NFKC, as ``create_user()`` stores it
+    (a fullwidth "foo" is "foo"), and case-folded, so that no spelling an authentication
+    backend might match to one account gets a bucket of its own."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
+def address_normalise(address: str | None) -> str:
+    """The form in which a client address is counted: IPv6 by its /64 network."""
+    if not address:
+        return "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{_IPV6_PREFIX}", strict=False))
+    return str(parsed)
+
+
+def login_buckets(*, address: str | None, username: str) -> list[Bucket]:
+    """The three buckets a failed login of ``username`` from ``address`` counts in,
+    strictest first; a bucket whose rate setting is None is left out."""
+    where, name = address_normalise(address), username_normalise(username)
+    candidates = [
+        ("login_ip_username", _digest(where, name), app_settings.LOGIN_THROTTLE_IP_USERNAME_RATE),
+        ("login_ip", _digest(where), app_settings.LOGIN_THROTTLE_IP_RATE),
+        ("login_username", _digest(name), app_settings.LOGIN_THROTTLE_USERNAME_RATE),
+    ]
+    return [
+        Bucket(scope=scope, ident=ident, rate=rate)
+        for scope, ident, setting in candidates
+        if (rate := Rate.parse(setting)) is not None
+    ]
+
+
+class LoginAttempt:
+    """A login attempt counted in advance; ``failed()`` keeps it counted."""
+
+    def __init__(self) -> None:
+        self.is_failure = False
+
+    def failed(self) -> None:
+        """The credentials were wrong: the attempt stays counted as a failed login."""
+        self.is_failure = True
+
+
+@contextmanager
+def login_attempt_reserve(*, request: HttpRequest | None, username: str) -> Iterator[LoginAttempt]:
+    """Count a failed login of ``username`` from the request's client address *before*
+    the password is checked; ``429 throttled`` (``LoginThrottled``) when a bucket is full.
+
+    Check the password inside the block and call ``attempt.failed()`` when it is wrong.
+    Leaving the block otherwise (a right password, or an error) gives the count back.
+    A throttled attempt is not counted, so being throttled does not prolong it.
+    """
+    address = client_ip(request) if request is not None else None
+    now = time.time()
+    keys: list[str] = []
+    for bucket in login_buckets(address=address, username=username):
+        reservation = bucket.reserve(now)
+        if reservation.key is None:
+            for key in keys:
+                release(key)
+            raise LoginThrottled(wait=max(1, math.ceil(reservation.wait)))
+        keys.append(reservation.key)
+    attempt = LoginAttempt()
+    try:
+        yield attempt
+    finally:
+        if not attempt.is_failure:
+            for key in keys:
+                release(key)
+
+
+class RegisterThrottle(SimpleRateThrottle):
     """Accounts created from one client address."""
 
     scope = "register"
-    rate_setting = "REGISTER_THROTTLE_RATE"
+
+    def get_rate(self) -> str | None:
+        # Read at request time, so settings overrides apply.
+        rate: str | None = app_settings.REGISTER_THROTTLE_RATE
+        return rate
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}

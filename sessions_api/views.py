@@ -20,7 +20,6 @@ from sessions_api import selectors, services
 from sessions_api.conf import app_settings
 from sessions_api.drf_internals import django_request
 from sessions_api.engines import api_session
-from sessions_api.errors import InvalidCredentials
 from sessions_api.policy import KEY_NAME_SCHEMA
 from sessions_api.rest import ApiView, ApiViewSet, json_response
 from sessions_api.schema import problems
@@ -44,12 +43,7 @@ from sessions_api.serializers import (
     UserSerializer,
     UserSessionSerializer,
 )
-from sessions_api.throttling import (
-    FailureThrottle,
-    LoginAddressThrottle,
-    LoginUsernameThrottle,
-    RegisterThrottle,
-)
+from sessions_api.throttling import RegisterThrottle
 
 KEY_PARAMETER = OpenApiParameter(
     "key",
@@ -311,8 +305,6 @@ class RegisterView(ApiView):
 class LoginView(ApiView):
     """Log in with a username and password."""
 
-    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
-
     @extend_schema(
         operation_id="auth_login",
         summary="Log in",
@@ -320,7 +312,11 @@ class LoginView(ApiView):
         "login is refused. On success the session key rotates (no session fixation), "
         "the anonymous session's keys and tasks are kept, and the CSRF token changes: "
         "read the `csrftoken` cookie again before the next unsafe call. Failed logins "
-        "are limited per client address and per username (`429 throttled`).",
+        "are limited per client address and username (`LOGIN_THROTTLE_IP_USERNAME_RATE`), "
+        "per client address (`LOGIN_THROTTLE_IP_RATE`) and per username from all "
+        "addresses (`LOGIN_THROTTLE_USERNAME_RATE`, looser): `429 throttled` with "
+        "`Retry-After`. Parallel attempts cannot pass a limit; a right password does not "
+        "count.",
         request=LoginSerializer,
         responses={200: UserSerializer, **problems(400, 403, 415, 429)},
         tags=["auth"],
@@ -328,13 +324,7 @@ class LoginView(ApiView):
     def post(self, request: Request) -> HttpResponse:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.user_login(request=django_request(request), **serializer.validated_data)
-        except InvalidCredentials:
-            for throttle in self.get_throttles():
-                if isinstance(throttle, FailureThrottle):
-                    throttle.record(request, self)
-            raise
+        user = services.user_login(request=django_request(request), **serializer.validated_data)
         return _user_response(user)
 
 
@@ -379,18 +369,18 @@ class PasswordChangeView(ApiView):
         operation_id="auth_password_change",
         summary="Change my password",
         description="This session stays logged in under a new key; every other session "
-        "of the user is logged out. The CSRF token changes.",
+        "of the user is logged out. The CSRF token changes. A wrong `old_password` is "
+        "`400 invalid` and counts as a failed login of this user from this address, "
+        "under the same limits as `POST /api/v1/auth/login/` (`429 throttled`).",
         request=PasswordChangeSerializer,
-        responses={204: None, **problems(400, 403, 415)},
+        responses={204: None, **problems(400, 403, 415, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         serializer.is_valid(raise_exception=True)
         services.user_password_change(
-            request=django_request(request),
-            user=request.user,
-            new_password=serializer.validated_data["new_password"],
+            request=django_request(request), user=request.user, **serializer.validated_data
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
