@@ -2,8 +2,10 @@
 
 Django renders the first paint (who is signed in, the settings the page needs, links to
 the docs); ``static/console/console.js`` does the rest through the documented
-endpoints only. The page is not part of the API, so it is not in the OpenAPI schema
-(drf-spectacular only describes DRF views).
+endpoints only. That script is built (esbuild, output committed) from the TypeScript
+in ``clients/typescript/console/``, on the typed client of ``clients/typescript/``.
+The page is not part of the API, so it is not in the OpenAPI schema (drf-spectacular
+only describes DRF views).
 """
 
 from __future__ import annotations

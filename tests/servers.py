@@ -100,6 +100,24 @@ def service_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+# Where a live service's tasks go unless the environment names another broker.
+DEFAULT_BROKER = "amqp://guest:guest@localhost:5672//"
+
+
+def sqlite_service_env(folder: Path, *, queue: str, **overrides: str) -> dict[str, str]:
+    """``service_env`` over a new, migrated SQLite database in ``folder``, its tasks on
+    ``queue`` (RabbitMQ on this host unless CELERY_BROKER_URL says otherwise)."""
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        **overrides,
+    )
+    env.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER)
+    manage("migrate", "--noinput", env=env)
+    return env
+
+
 def manage(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     """``manage.py`` in the repository root; a failure raises CalledProcessError."""
     return subprocess.run(

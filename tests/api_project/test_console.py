@@ -9,7 +9,10 @@ from pathlib import Path
 from sessions_api.policy import KEY_NAME_SCHEMA, MAX_VALUE_DEPTH, limits
 from tasks_api.policy import FINAL_STATES, MAX_COUNTDOWN_SECONDS
 
-CONSOLE_JS = Path(__file__).resolve().parents[2] / "api_project/static/console/console.js"
+ROOT = Path(__file__).resolve().parents[2]
+# The console's source (built into api_project/static/console/console.js) and its page.
+CONSOLE_SOURCES = sorted((ROOT / "clients/typescript/console").glob("*.ts"))
+TEMPLATE = ROOT / "api_project/templates/console.html"
 
 
 def page_config(client) -> dict:
@@ -34,8 +37,13 @@ def test_the_page_config_carries_the_rules_from_their_one_home(db, client, setti
     assert config["tasks"]["max_countdown_seconds"] == MAX_COUNTDOWN_SECONDS
 
 
-def test_the_console_script_does_not_retype_the_rules():
-    source = CONSOLE_JS.read_text(encoding="utf-8")
-    assert KEY_NAME_SCHEMA["pattern"].strip("^$") not in source
-    assert str(MAX_COUNTDOWN_SECONDS) not in source
-    assert not re.search(r'"SUCCESS",\s*"FAILURE"', source)
+def test_the_console_does_not_retype_the_rules():
+    assert CONSOLE_SOURCES, "no console source in clients/typescript/console/"
+    for path in [*CONSOLE_SOURCES, TEMPLATE]:
+        source = path.read_text(encoding="utf-8")
+        assert KEY_NAME_SCHEMA["pattern"].strip("^$") not in source, path
+        assert str(MAX_COUNTDOWN_SECONDS) not in source, path
+        assert f'maxlength="{KEY_NAME_SCHEMA["maxLength"]}"' not in source, path
+        # A list of the final states; single statuses are compared to the schema's
+        # StatusEnum type, so a status the schema lacks does not compile.
+        assert not re.search(r'"SUCCESS",\s*"FAILURE"', source), path

@@ -38,7 +38,7 @@ from tests.servers import (
     gunicorn,
     manage,
     remember_secret,
-    service_env,
+    sqlite_service_env,
     stop_process,
 )
 
@@ -59,7 +59,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEFAULT_BROKER = "amqp://guest:guest@localhost:5672//"
 # The time zone the browser believes it is in: not UTC, so local-time conversions show.
 BROWSER_TIMEZONE = "America/Sao_Paulo"
 
@@ -132,15 +131,8 @@ def _broker_reachable(url: str) -> bool:
 @pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     """gunicorn over a fresh SQLite database, for every test in this package."""
-    folder = tmp_path_factory.mktemp("browser")
     queue = queue_name("browser")
-    env = service_env(
-        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        CELERY_TASK_DEFAULT_QUEUE=queue,
-    )
-    env.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER)
-    manage("migrate", "--noinput", env=env)
+    env = sqlite_service_env(tmp_path_factory.mktemp("browser"), queue=queue)
     with gunicorn(env) as base:
         yield LiveService(base=base, env=env, queue=queue)
 

@@ -115,6 +115,21 @@ def test_console_shows_the_servers_problem_detail_next_to_the_field(console: Bro
     expect(keys.get_by_label("Key", exact=True)).to_have_attribute("aria-invalid", "true")
 
 
+def test_console_refuses_a_bad_key_name_by_the_servers_rule_next_to_the_input(
+    console: BrowserPage,
+):
+    keys = console.page.locator("#keys")
+    name = keys.get_by_label("Key", exact=True)
+    name.fill("two words")
+    keys.get_by_label("Value (JSON)").fill("1")
+    keys.get_by_role("button", name="Add key").click()
+
+    expect(console.page.locator("#key-name-error")).to_contain_text("Use only letters, digits")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_be_focused()
+    assert _unsafe_calls(console, "/api/v1/session/keys/") == []
+
+
 def test_console_clears_all_keys(console: BrowserPage):
     for name in ("a", "b"):
         assert console.api("POST", "/api/v1/session/keys/", {"key": name, "value": 1})[0] == 201
@@ -241,6 +256,28 @@ def test_console_registers_logs_out_and_logs_in_again(console: BrowserPage):
 
     page.get_by_role("button", name="Log out").click()
     expect(who).to_have_text("Not signed in")
+
+
+def test_console_shows_the_servers_typed_field_errors_by_their_field(console: BrowserPage):
+    page = console.page
+    page.get_by_text("Create an account").click()
+    register = page.locator("#register-form")
+    register.get_by_label("Username").fill(f"eva-{uuid.uuid4().hex[:6]}")
+    password = register.get_by_label("Password")
+    password.fill("1234")
+    with page.expect_response(lambda r: r.url.endswith("/auth/register/")) as answer:
+        register.get_by_role("button", name="Create account").click()
+
+    # A 400 invalid: each of the problem's field errors under the password input.
+    problem = answer.value.json()
+    assert (answer.value.status, problem["code"]) == (400, "invalid")
+    messages = [item["message"] for item in problem["errors"] if item["field"] == "password"]
+    assert messages, problem
+    expect(page.locator("#register-password-error")).to_have_text(" ".join(messages))
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+    expect(register.locator(".problem")).to_contain_text(problem["detail"])
+    expect(page.locator("#who")).to_have_text("Not signed in")
 
 
 def test_console_wrong_password_shows_the_problem_detail(console: BrowserPage):

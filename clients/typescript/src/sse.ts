@@ -1,0 +1,62 @@
+/**
+ * Server-Sent Events read from a `fetch` body, as the HTML standard's EventSource reads
+ * them: for runtimes without `EventSource` (Node) and for tests.
+ */
+
+export interface ServerEvent {
+  /** The `event:` field; `message` when absent. */
+  event: string;
+  data: string;
+  /** The last `id:` seen on the stream so far (what a reconnect sends as Last-Event-ID). */
+  lastEventId: string;
+  /** The last `retry:` seen on the stream so far, in milliseconds, or null. */
+  retry: number | null;
+}
+
+/** Parse a stream of bytes into events; a comment line (`: …`) yields nothing. */
+export async function* parseEventStream(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<ServerEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let lastEventId = "";
+  let event = "";
+  let data: string[] = [];
+  let retry: number | null = null;
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      // Lines end in CRLF, LF or CR; a lone CR at the end may be half of a CRLF.
+      let match: RegExpExecArray | null;
+      const lineEnd = /\r\n|\n|\r(?!$)/g;
+      let start = 0;
+      while ((match = lineEnd.exec(buffer)) !== null) {
+        const line = buffer.slice(start, match.index);
+        start = match.index + match[0].length;
+        if (line === "") {
+          if (data.length) {
+            yield { event: event || "message", data: data.join("\n"), lastEventId, retry };
+          }
+          event = "";
+          data = [];
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let text = colon < 0 ? "" : line.slice(colon + 1);
+        if (text.startsWith(" ")) text = text.slice(1);
+        if (field === "event") event = text;
+        else if (field === "data") data.push(text);
+        else if (field === "id" && !text.includes("\0")) lastEventId = text;
+        else if (field === "retry" && /^\d+$/.test(text)) retry = Number(text);
+      }
+      buffer = buffer.slice(start);
+      if (done) return; // an event without its closing blank line is dropped
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

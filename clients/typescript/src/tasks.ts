@@ -1,0 +1,125 @@
+/**
+ * Waiting for a task to finish: the live events stream where the server has one, else
+ * polling `GET /api/v1/tasks/{id}/` with a growing delay.
+ */
+
+import { ApiError, NETWORK_ERROR } from "./errors.js";
+import { type EventHub, sleep } from "./events.js";
+import type { StatusEnum, Task } from "./schema.js";
+
+/** The statuses after which a task changes no more. `satisfies` ties each to the
+ * schema's enum; a test ties the set to the server's own definition. */
+export const FINAL_STATUSES = ["SUCCESS", "FAILURE", "REVOKED"] as const satisfies readonly StatusEnum[];
+
+export interface PollOptions {
+  /** The first delay, in milliseconds (default 250). */
+  initialMs?: number;
+  /** The longest delay (default 2000). */
+  maxMs?: number;
+  /** How much each delay grows over the one before (default 1.5). */
+  factor?: number;
+}
+
+export interface WaitOptions {
+  /** Stop waiting (e.g. `AbortSignal.timeout(30_000)`): the wait rejects with its reason. */
+  signal?: AbortSignal;
+  /** Every state of the task seen on the way (progress reports included). */
+  onUpdate?: (task: Task) => void;
+  /** `"auto"`: the events stream if the server has one, else polling; `"poll"`: polling. */
+  via?: "auto" | "poll";
+  poll?: PollOptions;
+}
+
+export interface TaskWaiter {
+  getTask(id: string): Promise<Task>;
+  hub: EventHub | null;
+  finalStatuses: ReadonlySet<string>;
+}
+
+/** Transient answers a poll rides out (rate limit, a dependency down, no answer). */
+function transient(error: unknown): error is ApiError {
+  return (
+    error instanceof ApiError &&
+    (error.status === 429 || error.status === 503 || error.code === NETWORK_ERROR)
+  );
+}
+
+export async function waitForTask(
+  waiter: TaskWaiter,
+  id: string,
+  options: WaitOptions = {},
+): Promise<Task> {
+  const { signal, onUpdate, via = "auto" } = options;
+  const isFinal = (task: Task) => waiter.finalStatuses.has(task.status);
+  signal?.throwIfAborted();
+  const first = await waiter.getTask(id);
+  onUpdate?.(first);
+  if (isFinal(first)) return first;
+  const hub = waiter.hub;
+  if (via === "auto" && hub && hub.supported !== false) {
+    const done = await waitViaEvents(waiter, hub, id, options);
+    if (done) return done;
+  }
+  return waitByPolling(waiter, id, options);
+}
+
+/** The task once final, or null when the stream is not (or no longer) there. */
+function waitViaEvents(
+  waiter: TaskWaiter,
+  hub: EventHub,
+  id: string,
+  { signal, onUpdate }: WaitOptions,
+): Promise<Task | null> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    let stop = () => {};
+    const finish = (settle: () => void) => {
+      if (finished) return;
+      finished = true;
+      stop();
+      signal?.removeEventListener("abort", onAbort);
+      settle();
+    };
+    const consider = (task: Task) => {
+      if (finished || task.id !== id) return;
+      onUpdate?.(task);
+      if (waiter.finalStatuses.has(task.status)) finish(() => resolve(task));
+    };
+    // After each (re)open and each reset: read the task, in case its end was missed.
+    const reread = () => {
+      waiter.getTask(id).then(consider, (error: unknown) => {
+        if (!transient(error)) finish(() => reject(error));
+      });
+    };
+    const onAbort = () => finish(() => reject(signal?.reason));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    stop = hub.listen({
+      open: reread,
+      reset: reread,
+      task: consider,
+      unavailable: () => finish(() => resolve(null)),
+    });
+    if (finished) stop(); // it ended while listen() ran
+  });
+}
+
+async function waitByPolling(waiter: TaskWaiter, id: string, options: WaitOptions): Promise<Task> {
+  const { signal, onUpdate, poll = {} } = options;
+  const { initialMs = 250, maxMs = 2000, factor = 1.5 } = poll;
+  let delay = initialMs;
+  while (true) {
+    await sleep(delay, signal);
+    let task: Task;
+    try {
+      task = await waiter.getTask(id);
+    } catch (error) {
+      if (!transient(error)) throw error;
+      delay = Math.min(maxMs, delay * factor);
+      if (error.retryAfter !== null) delay = Math.max(delay, error.retryAfter * 1000);
+      continue;
+    }
+    onUpdate?.(task);
+    if (waiter.finalStatuses.has(task.status)) return task;
+    delay = Math.min(maxMs, delay * factor);
+  }
+}
