@@ -57,8 +57,8 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 ## schema: regenerate openapi/schema.yaml (commit it with every API change)
-schema: install
-	env -u SESSION_COOKIE_NAME DJANGO_SECRET_KEY=schema $(PY) manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
+schema: install .secret_key
+	env -u SESSION_COOKIE_NAME DJANGO_SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
 
 ## check-schema: fail when openapi/schema.yaml differs from what the code generates
 check-schema: install

@@ -7,7 +7,7 @@ the README. A bad value stops start-up with one line naming the variable.
 
 from pathlib import Path
 
-from api_project.config import ConfigError, Reader, fail
+from api_project.config import ConfigError, Reader, fail, require_strong_secret
 from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
 from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
 
@@ -23,12 +23,20 @@ try:
     # ------------------------------------------------------------------------------
     DEBUG = env.bool("DJANGO_DEBUG", False)
     SECRET_KEY = env.str("DJANGO_SECRET_KEY") or ""
-    if not SECRET_KEY:
-        if not DEBUG:
+    # Older keys, still accepted for signatures (sessions, cookies, the login registry's
+    # sealed keys) while they are rotated out; new ones use SECRET_KEY.
+    SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", [])
+    if not DEBUG:
+        if not SECRET_KEY:
             raise ConfigError(
                 "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
                 "(`make run` makes a local one)."
             )
+        # A weak key signs cookies anyone can forge: refused, not only warned about.
+        require_strong_secret("DJANGO_SECRET_KEY", SECRET_KEY)
+        for _index, _fallback in enumerate(SECRET_KEY_FALLBACKS):
+            require_strong_secret(f"DJANGO_SECRET_KEY_FALLBACKS[{_index}]", _fallback)
+    elif not SECRET_KEY:
         SECRET_KEY = "insecure-development-key-" + "x" * 40
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
     ALLOW_REGISTRATION = env.bool("ALLOW_REGISTRATION", app_defaults["ALLOW_REGISTRATION"])
