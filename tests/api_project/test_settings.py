@@ -227,6 +227,17 @@ def env_example_value(name: str) -> str:
     return match.group(1)
 
 
+def test_env_example_trusts_no_proxy_while_compose_publishes_gunicorn():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    published = [str(port) for port in compose["services"]["web"].get("ports", [])]
+    # A port published on every interface: clients reach gunicorn without a proxy.
+    exposed = [port for port in published if not port.startswith(("127.0.0.1:", "[::1]:"))]
+    if exposed:
+        assert env_example_value("TRUSTED_PROXY_COUNT") == "0", exposed
+
+
 WEAK_KEYS = {
     "placeholder": env_example_value("DJANGO_SECRET_KEY"),
     "placeholder-padded": "REPLACE-ME-" + STRONG_KEY,
