@@ -372,7 +372,12 @@ try:
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": "sessions_api.request_log.RequestIdFilter"}},
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            # Control characters in a message (a path with %0d%0a) are escaped, so
+            # that no request can forge a line.
+            "plain": {
+                "()": "sessions_api.request_log.PlainFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            },
             "json": {"()": "sessions_api.request_log.JsonFormatter"},
         },
         "handlers": {
