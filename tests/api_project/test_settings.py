@@ -336,6 +336,16 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("frame_options", "ancestors"), [("DENY", "'none'"), ("SAMEORIGIN", "'self'")]
+)
+def test_the_policys_frame_ancestors_follow_x_frame_options(frame_options, ancestors):
+    result = run_django(PRINT % ["CONTENT_SECURITY_POLICY"], X_FRAME_OPTIONS=frame_options)
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout)["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]
+    assert policy["frame-ancestors"] == [ancestors]
+
+
 def test_json_serializer_and_standard_context_processors():
     assert settings.SESSION_SERIALIZER == "django.contrib.sessions.serializers.JSONSerializer"
     assert settings.TEMPLATES[0]["OPTIONS"]["context_processors"] == [
