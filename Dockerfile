@@ -55,10 +55,10 @@ COPY --from=builder /opt/venv /opt/venv
 # The code stays owned by root: the service user can read it but never rewrite it.
 COPY . .
 
-# Settings refuse to load without a secret key when debug is off. This throwaway value
-# exists only for this one RUN (it is not an ENV, so it is not in the image config);
-# collectstatic neither signs nor stores anything with it.
-RUN DJANGO_SECRET_KEY=build-only-collectstatic-not-a-secret \
+# Settings refuse to load without a strong secret key when debug is off. This one is
+# random and lives only for this one RUN (it is not an ENV, so it is not in the image
+# config); collectstatic neither signs nor stores anything with it.
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     python manage.py collectstatic --noinput
 
 USER 10001:10001

@@ -58,8 +58,8 @@ typecheck: install
 
 ## schema: regenerate openapi/schema.yaml and, where Node is installed, the TypeScript
 ## client's types, dist/ and the console's bundle (commit them with every API change)
-schema: install
-	env -u SESSION_COOKIE_NAME DJANGO_SECRET_KEY=schema $(PY) manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
+schema: install .secret_key
+	env -u SESSION_COOKIE_NAME DJANGO_SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py spectacular --validate --fail-on-warn --file openapi/schema.yaml
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
 	  cd clients/typescript && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent regenerate; \
 	else \

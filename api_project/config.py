@@ -13,6 +13,11 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import environ
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 # Short names accepted by SESSION_ENGINE. Each maps to the app's own store, which is
@@ -20,6 +25,9 @@ from django.core.exceptions import ImproperlyConfigured
 from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
 
 _DJANGO_ENGINE_PREFIX = "django.contrib.sessions.backends."
+# What .env.example writes where a secret must be replaced.
+PLACEHOLDER = "REPLACE-ME"
+MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
 
 
 class ConfigError(Exception):
@@ -52,6 +60,34 @@ def stop_on_configuration_error(status: int = EXIT_STATUS) -> Iterator[None]:
         if stop.code == EXIT_STATUS and status != EXIT_STATUS:
             raise SystemExit(status) from None  # fail() in the settings: its line is out
         raise
+
+
+def secret_key_weakness(value: str) -> str | None:
+    """Why ``value`` will not do as a secret key with debug off, or None when it will.
+
+    Django's own rules (``manage.py check --deploy``, security.W009 and W025: at least
+    50 characters, 5 of them different, not a ``startproject`` development key), and
+    not the placeholder of ``.env.example``.
+    """
+    if PLACEHOLDER in value.upper():
+        return f"is the placeholder {PLACEHOLDER} of .env.example"
+    if value.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return f"starts with {SECRET_KEY_INSECURE_PREFIX!r}, the mark of a development key"
+    if len(value) < SECRET_KEY_MIN_LENGTH:
+        return f"is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(value)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"has fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different characters"
+    return None
+
+
+def require_strong_secret(name: str, value: str) -> None:
+    """Refuse ``value`` (from ``name``) if it is weak; the message never shows it."""
+    weakness = secret_key_weakness(value)
+    if weakness:
+        raise ConfigError(
+            f"{name} {weakness}; with DJANGO_DEBUG off it must be a long random secret, "
+            f"e.g. from {MAKE_A_KEY}."
+        )
 
 
 class Reader:

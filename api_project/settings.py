@@ -7,7 +7,7 @@ the README. A bad value stops start-up with one line naming the variable.
 
 from pathlib import Path
 
-from api_project.config import ConfigError, Reader, fail
+from api_project.config import ConfigError, Reader, fail, require_strong_secret
 from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
 from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
 
@@ -23,12 +23,20 @@ try:
     # ------------------------------------------------------------------------------
     DEBUG = env.bool("DJANGO_DEBUG", False)
     SECRET_KEY = env.str("DJANGO_SECRET_KEY") or ""
-    if not SECRET_KEY:
-        if not DEBUG:
+    # Older keys, still accepted for signatures (sessions, cookies, the login registry's
+    # sealed keys) while they are rotated out; new ones use SECRET_KEY.
+    SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", [])
+    if not DEBUG:
+        if not SECRET_KEY:
             raise ConfigError(
                 "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
                 "(`make run` makes a local one)."
             )
+        # A weak key signs cookies anyone can forge: refused, not only warned about.
+        require_strong_secret("DJANGO_SECRET_KEY", SECRET_KEY)
+        for _index, _fallback in enumerate(SECRET_KEY_FALLBACKS):
+            require_strong_secret(f"DJANGO_SECRET_KEY_FALLBACKS[{_index}]", _fallback)
+    elif not SECRET_KEY:
         SECRET_KEY = "insecure-development-key-" + "x" * 40
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
     ALLOW_REGISTRATION = env.bool("ALLOW_REGISTRATION", app_defaults["ALLOW_REGISTRATION"])
@@ -51,6 +59,7 @@ try:
         "django.contrib.messages",
         "django.contrib.staticfiles",
         "corsheaders",
+        "csp",
         "rest_framework",
         "drf_spectacular",
         "drf_spectacular_sidecar",
@@ -62,6 +71,7 @@ try:
     MIDDLEWARE = [
         "sessions_api.request_log.RequestLogMiddleware",
         "django.middleware.security.SecurityMiddleware",
+        "csp.middleware.CSPMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
         "sessions_api.guards.ApiRequestGuardMiddleware",
         "corsheaders.middleware.CorsMiddleware",
@@ -169,6 +179,25 @@ try:
     SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", "same-origin")
     SECURE_CROSS_ORIGIN_OPENER_POLICY = env.str("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
     X_FRAME_OPTIONS = env.choice("X_FRAME_OPTIONS", "DENY", ["DENY", "SAMEORIGIN"])
+    # Content-Security-Policy (django-csp) on every response. The HTML pages (the
+    # console, Swagger UI, ReDoc, the admin) load everything from this origin, and an
+    # inline script or style runs only with the request's nonce (request.csp_nonce in
+    # a template); no eval. The docs views add what their bundles need (api_project/urls.py).
+    # frame-ancestors says what X-Frame-Options says, for browsers that read only one.
+    from csp.constants import NONCE, NONE, SELF
+
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF, NONCE],
+            "style-src": [SELF, NONCE],
+            "img-src": [SELF, "data:"],
+            "object-src": [NONE],
+            "base-uri": [NONE],
+            "form-action": [SELF],
+            "frame-ancestors": [NONE if X_FRAME_OPTIONS == "DENY" else SELF],
+        }
+    }
     _proxy_header = env.list("SECURE_PROXY_SSL_HEADER", [])
     if _proxy_header:
         if len(_proxy_header) != 2:
@@ -369,7 +398,12 @@ try:
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": "sessions_api.request_log.RequestIdFilter"}},
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            # Control characters in a message (a path with %0d%0a) are escaped, so
+            # that no request can forge a line.
+            "plain": {
+                "()": "sessions_api.request_log.PlainFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            },
             "json": {"()": "sessions_api.request_log.JsonFormatter"},
         },
         "handlers": {

@@ -6,7 +6,7 @@ many SQL statements and Redis commands each operation costs. A person calls it t
 profile one operation with pyinstrument::
 
     # the environment chooses the engine, as for the service
-    SESSION_ENGINE=cache CACHE_URL=redis://127.0.0.1:6379/11 DJANGO_SECRET_KEY=x... \\
+    SESSION_ENGINE=cache CACHE_URL=redis://127.0.0.1:6379/11 DJANGO_SECRET_KEY=$(cat .secret_key) \\
         .venv/bin/python bench/probe.py --variant api --profile put_key -n 3000
 
 Variants: ``api`` (the service), ``django`` (the bare Django baseline: plain views and

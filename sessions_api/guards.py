@@ -1,4 +1,4 @@
-"""Request guards that must run before any view reads the body.
+"""Request guards that must run before any view reads the body, and the API's headers.
 
 Its own module, importing no model, so a project can use it whether or not the apps'
 models are installed.
@@ -10,34 +10,44 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from sessions_api.errors import RequestTooLarge
 from sessions_api.problems import django_problem
 
 
 class ApiRequestGuardMiddleware:
-    """Refuse an oversized API body up front with ``413 request_too_large``.
+    """Refuse an oversized API body up front with ``413 request_too_large``, and mark
+    every API response ``Cache-Control: no-store``.
 
     Django enforces ``DATA_UPLOAD_MAX_MEMORY_SIZE`` only when ``request.body`` or
     ``request.POST`` is read; DRF's JSON parser streams the body and never checks it.
     Checking the declared length here covers every view and answers before anything
     (the session included) is touched.
+
+    API responses are the caller's own (session data, tasks, CSRF tokens), errors
+    included: no browser or shared cache may keep one. Set here, the header is on every
+    response under ``/api/``, whatever answered: a view, DRF's or Django's error
+    handlers, the CSRF check, a throttle, a 404 of an unknown path, or this guard.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if limit is not None and length > limit:
-                return django_problem(
-                    RequestTooLarge(
-                        f"The request body is {length} bytes; the limit is {limit} bytes."
-                    )
-                )
-        return self.get_response(request)
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        response: HttpResponse
+        if limit is not None and length > limit:
+            response = django_problem(
+                RequestTooLarge(f"The request body is {length} bytes; the limit is {limit} bytes.")
+            )
+        else:
+            response = self.get_response(request)
+        patch_cache_control(response, no_store=True)
+        return response

@@ -46,6 +46,28 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators:
+# everything a log reader may take for the end of a line, or a terminal for a command.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each control character written as its escape (``\\r``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class PlainFormatter(logging.Formatter):
+    """The plain text format, one line per record, whatever a request put in it.
+
+    A request path, or any other text a client chose, may hold a CR/LF (``%0d%0a``) or
+    a terminal escape: written as is, it would start a forged line. The message is
+    written with its control characters escaped; a traceback below it stays as it is.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the request fields when a record has them."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,12 @@ def test_committed_schema_matches_the_code(tmp_path):
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SESSION_", "DJANGO_", "CSRF_"))
     }
-    env.update({"DJANGO_SETTINGS_MODULE": "api_project.settings", "DJANGO_SECRET_KEY": "schema"})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "api_project.settings",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        }
+    )
     result = subprocess.run(
         [
             sys.executable,

@@ -1,9 +1,21 @@
-"""Probes: /healthz touches nothing, /readyz checks what the engine depends on."""
+"""Probes: /healthz touches nothing, /readyz checks what the service depends on."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import override_settings
+
+from tests.conftest import Client
+from tests.settings import REDIS_AVAILABLE
+
+# A Redis cache where nothing listens: the cache is a server, and it is down.
+DEAD_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5},
+    }
+}
 
 
 @pytest.fixture
@@ -26,24 +38,40 @@ def test_readyz_reports_each_check_with_latency(client, engine, only_core_checks
     assert body["status"] == "ok"
     assert body["checks"]["database"]["ok"] is True
     assert isinstance(body["checks"]["database"]["ms"], float)
-    assert ("cache" in body["checks"]) is (engine in {"cache", "cached_db"})
+    # The cache is checked when it is a server (Redis here), whatever the engine.
+    assert ("cache" in body["checks"]) is REDIS_AVAILABLE
+    if REDIS_AVAILABLE:
+        assert body["checks"]["cache"]["ok"] is True
 
 
-def test_readyz_is_503_when_the_cache_is_down(client, engine, only_core_checks):
-    if engine not in {"cache", "cached_db"}:
-        pytest.skip("Only the cache engines depend on the cache.")
-    dead = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5},
-        }
-    }
-    with override_settings(CACHES=dead):  # Django rebuilds its cache handlers for this
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_readyz_leaves_out_a_local_memory_cache(db, only_core_checks):
+    response = Client().get("/readyz")
+    assert response.status_code == 200, response.content
+    assert "cache" not in response.json()["checks"]
+
+
+def test_readyz_is_503_when_the_cache_is_down_on_every_engine(
+    client, engine, only_core_checks, caplog
+):
+    with override_settings(CACHES=DEAD_CACHE):  # Django rebuilds its cache handlers for this
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["code"] == "unavailable"
-    assert body["checks"]["cache"]["ok"] is False
+    assert "cache" in body["detail"]
+    assert body["checks"]["cache"] == {"ok": False, "ms": body["checks"]["cache"]["ms"]}
     assert body["checks"]["database"]["ok"] is True
+    # Nothing of the exception (host, port, error text) reaches the body; the log has it.
+    assert "127.0.0.1" not in response.content.decode()
+    assert "Error" not in response.content.decode()
+    assert any("127.0.0.1:1" in record.getMessage() for record in caplog.records)
+
+
+def test_readyz_shows_the_exception_text_in_debug(db, only_core_checks):
+    with override_settings(CACHES=DEAD_CACHE, DEBUG=True):
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    error = response.json()["checks"]["cache"]["error"]
+    assert error.startswith("ConnectionError") and "127.0.0.1:1" in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -46,3 +47,47 @@ def test_json_format_is_one_object_per_line_with_the_request_fields():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "GET /x" and entry["status"] == 200
     assert entry["request_id"] == "-" and entry["level"] == "INFO"
+
+
+def configured_formatter(name: str) -> logging.Formatter:
+    """The formatter ``name`` of the LOGGING setting, built as logging.config builds it."""
+    from logging.config import DictConfigurator
+
+    from django.conf import settings
+
+    config = dict(settings.LOGGING["formatters"][name])
+    return DictConfigurator({"version": 1}).configure_formatter(config)
+
+
+@pytest.mark.parametrize(
+    ("path", "escaped"),
+    [
+        ("/api/v1/x%0d%0a2026-01-01 INFO forged", "/api/v1/x\\r\\n2026-01-01 INFO forged"),
+        ("/api/v1/%1b[2J%e2%80%a8%c2%85", "/api/v1/\\x1b[2J\\u2028\\x85"),
+    ],
+)
+@pytest.mark.django_db
+def test_control_characters_in_a_path_cannot_forge_a_plain_log_line(path, escaped):
+    from tests.conftest import Client
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(configured_formatter("plain"))
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("sessions_api.request")
+    logger.addHandler(handler)
+    try:
+        assert Client().get(path).status_code == 404
+    finally:
+        logger.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert f"GET {escaped} 404 " in lines[0]
+
+
+def test_the_json_format_keeps_a_control_character_inside_its_line():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a\r\nb\x1b", (), None)
+    RequestIdFilter().filter(record)
+    line = configured_formatter("json").format(record)
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["message"] == "a\r\nb\x1b"

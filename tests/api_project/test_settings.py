@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,8 @@ from sessions_api.engines import store_check
 from tests.servers import celery_worker_command, gunicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
+# A key as `make run` makes one (.secret_key).
+STRONG_KEY = secrets.token_urlsafe(50)
 PRINT = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({n: getattr(s, n) for n in %r}, default=str))"
@@ -32,7 +36,9 @@ def run_clean(command: list[str], **env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("SESSION_", "DJANGO_", "CACHE_"))
     }
-    clean.update({"DJANGO_SETTINGS_MODULE": "api_project.settings", "DJANGO_SECRET_KEY": "s" * 50})
+    clean.update(
+        {"DJANGO_SETTINGS_MODULE": "api_project.settings", "DJANGO_SECRET_KEY": STRONG_KEY}
+    )
     clean.update(env)
     return subprocess.run(
         command,
@@ -164,8 +170,32 @@ def refusal(engine: str) -> str:
     return f"Configuration error: {refused.value}"
 
 
+def entry_point(name: str) -> tuple[list[str], int]:
+    """The command of an entry point, and the exit status of a refused start-up."""
+    return {
+        "manage.py": ([sys.executable, "manage.py", "check"], 2),
+        # 3: the worker failed to boot, and gunicorn's master stops instead of retrying.
+        "gunicorn": (gunicorn_command(0, "--workers", "1"), 3),
+        "celery": (
+            celery_worker_command(queue="refused", name="refused", extra=("--pool", "solo")),
+            2,
+        ),
+    }[name]
+
+
+def assert_refused_with(result: subprocess.CompletedProcess, name: str, status: int, line: str):
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    if name == "gunicorn":  # gunicorn's own log lines follow
+        assert lines.count(line) == 1, result.stderr
+        assert lines[-1].endswith("Reason: Worker failed to boot."), result.stderr
+    else:
+        assert lines[-1] == line, result.stderr
+
+
 @pytest.mark.parametrize(
-    ("entry_point", "engine", "line"),
+    ("name", "engine", "line"),
     [
         pytest.param("manage.py", PLAIN_ENGINE, refusal(PLAIN_ENGINE), id="manage.py"),
         pytest.param("gunicorn", PLAIN_ENGINE, refusal(PLAIN_ENGINE), marks=SERVERS, id="gunicorn"),
@@ -179,32 +209,107 @@ def refusal(engine: str) -> str:
         ),
     ],
 )
-def test_an_engine_off_the_contract_stops_start_up_with_one_line(
-    entry_point, engine, line, tmp_path
-):
-    command, status = {
-        "manage.py": ([sys.executable, "manage.py", "check"], 2),
-        # 3: the worker failed to boot, and gunicorn's master stops instead of retrying.
-        "gunicorn": (gunicorn_command(0, "--workers", "1"), 3),
-        "celery": (
-            celery_worker_command(queue="refused", name="refused", extra=("--pool", "solo")),
-            2,
-        ),
-    }[entry_point]
+def test_an_engine_off_the_contract_stops_start_up_with_one_line(name, engine, line, tmp_path):
+    command, status = entry_point(name)
     result = run_clean(
         command,
         SESSION_ENGINE=engine,
         CELERY_BROKER_URL="filesystem://",  # never reached: the worker stops before
         CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path),
     )
+    assert_refused_with(result, name, status, line)
+
+
+def env_example_value(name: str) -> str:
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    match = re.search(rf"^{name}=(.*)$", text, re.M)
+    assert match, f"{name} is not set in .env.example"
+    return match.group(1)
+
+
+def test_env_example_trusts_no_proxy_while_compose_publishes_gunicorn():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    published = [str(port) for port in compose["services"]["web"].get("ports", [])]
+    # A port published on every interface: clients reach gunicorn without a proxy.
+    exposed = [port for port in published if not port.startswith(("127.0.0.1:", "[::1]:"))]
+    if exposed:
+        assert env_example_value("TRUSTED_PROXY_COUNT") == "0", exposed
+
+
+WEAK_KEYS = {
+    "placeholder": env_example_value("DJANGO_SECRET_KEY"),
+    "placeholder-padded": "REPLACE-ME-" + STRONG_KEY,
+    "short": STRONG_KEY[:49],
+    "few-characters": "abcd" * 20,
+    "startproject": "django-insecure-" + STRONG_KEY,
+}
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS.values(), ids=WEAK_KEYS.keys())
+def test_a_weak_secret_key_stops_start_up_with_debug_off(key):
+    result = run_django("import django; django.setup()", DJANGO_SECRET_KEY=key)
+    assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert result.returncode == status, result.stderr
-    assert "Traceback" not in result.stderr
-    if entry_point == "gunicorn":  # gunicorn's own log lines follow
-        assert lines.count(line) == 1, result.stderr
-        assert lines[-1].endswith("Reason: Worker failed to boot."), result.stderr
-    else:
-        assert lines[-1] == line, result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: DJANGO_SECRET_KEY ")
+    assert "secrets.token_urlsafe(50)" in lines[0]
+    assert key not in lines[0] or key == "REPLACE-ME"  # a secret is never echoed
+
+
+def test_a_weak_fallback_key_stops_start_up_too():
+    result = run_django(
+        "import django; django.setup()",
+        DJANGO_SECRET_KEY_FALLBACKS=f"{secrets.token_urlsafe(50)},short",
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(
+        "Configuration error: DJANGO_SECRET_KEY_FALLBACKS[1] is shorter than 50 characters"
+    )
+
+
+def test_debug_takes_any_secret_key_and_fallbacks_are_a_list():
+    assert (
+        run_django(
+            "import django; django.setup()", DJANGO_DEBUG="true", DJANGO_SECRET_KEY="dev"
+        ).returncode
+        == 0
+    )
+    old, older = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
+    result = run_django(
+        PRINT % ["SECRET_KEY", "SECRET_KEY_FALLBACKS"],
+        DJANGO_SECRET_KEY_FALLBACKS=f"{old}, {older}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "SECRET_KEY": STRONG_KEY,
+        "SECRET_KEY_FALLBACKS": [old, older],
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "manage.py",
+        pytest.param("gunicorn", marks=SERVERS),
+        pytest.param("celery", marks=SERVERS),
+    ],
+)
+def test_a_weak_secret_key_stops_every_entry_point_with_one_line(name, tmp_path):
+    command, status = entry_point(name)
+    result = run_clean(
+        command,
+        DJANGO_SECRET_KEY=WEAK_KEYS["placeholder"],
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path),
+    )
+    line = (
+        "Configuration error: DJANGO_SECRET_KEY is the placeholder REPLACE-ME of .env.example; "
+        "with DJANGO_DEBUG off it must be a long random secret, e.g. from "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))".'
+    )
+    assert_refused_with(result, name, status, line)
 
 
 PRODUCTION_ENV = {
@@ -229,6 +334,16 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("frame_options", "ancestors"), [("DENY", "'none'"), ("SAMEORIGIN", "'self'")]
+)
+def test_the_policys_frame_ancestors_follow_x_frame_options(frame_options, ancestors):
+    result = run_django(PRINT % ["CONTENT_SECURITY_POLICY"], X_FRAME_OPTIONS=frame_options)
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout)["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]
+    assert policy["frame-ancestors"] == [ancestors]
 
 
 def test_json_serializer_and_standard_context_processors():

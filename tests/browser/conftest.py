@@ -71,11 +71,12 @@ class LiveService:
     env: dict[str, str]
     queue: str
 
-    def create_user(self, username: str, password: str = PASSWORD) -> None:
+    def create_user(self, username: str, password: str = PASSWORD, *, staff: bool = False) -> None:
         remember_secret(password)
+        flags = ", is_staff=True, is_superuser=True" if staff else ""
         code = (
             "from django.contrib.auth import get_user_model; "
-            f"get_user_model().objects.create_user({username!r}, password={password!r})"
+            f"get_user_model().objects.create_user({username!r}, password={password!r}{flags})"
         )
         manage("shell", "-c", code, env=self.env)
 
@@ -84,14 +85,34 @@ class LiveService:
         return url.startswith((f"{self.base}/", "data:", "blob:")) or url == self.base
 
 
+# Runs in every document and frame before the page's own scripts: each
+# securitypolicyviolation event goes to the test (the binding survives navigations).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.documentURI} (${event.sourceFile || "?"}:${event.lineNumber})`);
+});
+"""
+
+
 @dataclass
 class BrowserPage:
-    """A page in a fresh browser context, with every request it made."""
+    """A page in a fresh browser context, with every request it made, every script
+    error, and every Content-Security-Policy violation (as events and as Chromium's
+    console messages, which also cover workers)."""
 
     page: Page
     live: LiveService
     requests: list[Any] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def note_console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"console: {message.text}")
+
+    def note_violation(self, violation: str) -> None:
+        self.csp_violations.append(violation)
 
     def goto(self, path: str) -> None:
         self.page.goto(self.live.base + path)
@@ -220,6 +241,9 @@ def _open_page(browser: Browser, live: LiveService, **context_options: Any) -> B
     opened = BrowserPage(page=page, live=live)
     page.on("request", lambda request: opened.requests.append(request))
     page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    page.on("console", opened.note_console)
+    context.expose_function("reportCspViolation", opened.note_violation)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     return opened
 
 
@@ -227,8 +251,8 @@ def _open_page(browser: Browser, live: LiveService, **context_options: Any) -> B
 def make_page(browser: Browser, live: LiveService) -> Iterator[Any]:
     """Open pages in fresh browser contexts (separate cookie jars: separate users).
 
-    After the test: no page may have sent a request to another host, and no script may
-    have thrown.
+    After the test: no page may have sent a request to another host, no script may
+    have thrown, and nothing may have broken the Content-Security-Policy.
     """
     opened: list[BrowserPage] = []
 
@@ -248,6 +272,7 @@ def make_page(browser: Browser, live: LiveService) -> Iterator[Any]:
         foreign = [request.url for request in item.requests if not live.is_local(request.url)]
         assert not foreign, f"requests to other hosts: {foreign}"
         assert not item.errors, f"uncaught script errors: {item.errors}"
+        assert not item.csp_violations, f"Content-Security-Policy violations: {item.csp_violations}"
 
 
 @pytest.fixture

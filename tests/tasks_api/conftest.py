@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -228,7 +229,7 @@ def setting_in_fresh_process(name: str, *, cwd: Path = BASE_DIR, **env: str) -> 
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=cwd,
-        env={**os.environ, "DJANGO_SECRET_KEY": "x" * 50, **env},
+        env={**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **env},
         capture_output=True,
         text=True,
         check=True,
