@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Log in
-         * @description Needs a CSRF token like every unsafe call, so a forged cross-site login is refused. On success the session key rotates (no session fixation), the anonymous session's keys and tasks are kept, and the CSRF token changes: read the `csrftoken` cookie again before the next unsafe call. Failed logins are limited per client address and per username (`429 throttled`).
+         * @description Needs a CSRF token like every unsafe call, so a forged cross-site login is refused. On success the session key rotates (no session fixation), the anonymous session's keys and tasks are kept, and the CSRF token changes: read the `csrftoken` cookie again before the next unsafe call. Failed logins are limited per client address and username (`LOGIN_THROTTLE_IP_USERNAME_RATE`), per client address (`LOGIN_THROTTLE_IP_RATE`) and per username from all addresses (`LOGIN_THROTTLE_USERNAME_RATE`, looser): `429 throttled` with `Retry-After`. Parallel attempts cannot pass a limit; a right password does not count.
          */
         post: operations["auth_login"];
         delete?: never;
@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Change my password
-         * @description This session stays logged in under a new key; every other session of the user is logged out. The CSRF token changes.
+         * @description This session stays logged in under a new key; every other session of the user is logged out. The CSRF token changes. A wrong `old_password` is `400 invalid` and counts as a failed login of this user from this address, under the same limits as `POST /api/v1/auth/login/` (`429 throttled`).
          */
         post: operations["auth_password_change"];
         delete?: never;
@@ -471,6 +471,7 @@ export interface components {
             results: components["schemas"]["Task"][];
         };
         PasswordChangeRequest: {
+            /** @description The current password; a wrong one counts as a failed login. */
             old_password: string;
             new_password: string;
         };
@@ -864,6 +865,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `throttled`; see `Retry-After`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
