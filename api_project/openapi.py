@@ -12,10 +12,13 @@ from typing import Any
 
 from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
 from sessions_api.policy import KEY_MAX_LENGTH, KEY_MIN_LENGTH, KEY_PATTERN, MAX_VALUE_DEPTH
-from tasks_api.policy import MAX_COUNTDOWN_SECONDS
+from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
+from tasks_api.policy import MAX_COUNTDOWN_SECONDS, MAX_PAGE_BYTES
 
 RULES: dict[str, Any] = {
     **SESSIONS_API_DEFAULTS,
+    **TASKS_API_DEFAULTS,
+    "MAX_PAGE_MIB": MAX_PAGE_BYTES // (1024 * 1024),
     "KEY_MIN_LENGTH": KEY_MIN_LENGTH,
     "KEY_MAX_LENGTH": KEY_MAX_LENGTH,
     "KEY_PATTERN": KEY_PATTERN.pattern,

@@ -380,6 +380,23 @@ try:
     # ------------------------------------------------------------------------------
     # Enqueues per owner (the user, or the anonymous session); DRF rate syntax.
     TASKS_ENQUEUE_RATE = env.rate("TASKS_ENQUEUE_RATE", app_defaults["TASKS_ENQUEUE_RATE"])
+    # Enqueues of all anonymous owners from one client address together: fresh
+    # sessions do not multiply TASKS_ENQUEUE_RATE.
+    TASKS_ENQUEUE_ADDRESS_RATE = env.rate(
+        "TASKS_ENQUEUE_ADDRESS_RATE", app_defaults["TASKS_ENQUEUE_ADDRESS_RATE"]
+    )
+    # Unfinished tasks one owner may have, countdowns included.
+    TASKS_MAX_ACTIVE_PER_OWNER = env.int(
+        "TASKS_MAX_ACTIVE_PER_OWNER", app_defaults["TASKS_MAX_ACTIVE_PER_OWNER"], minimum=1
+    )
+    # mail.send recipients per user in any 24 hours.
+    TASKS_MAIL_DAILY_RECIPIENTS = env.int(
+        "TASKS_MAIL_DAILY_RECIPIENTS", app_defaults["TASKS_MAIL_DAILY_RECIPIENTS"], minimum=1
+    )
+    # Task types switched off (comma list of names): not listed, refused, not run.
+    TASKS_DISABLED_TYPES = env.list(
+        "TASKS_DISABLED_TYPES", list(app_defaults["TASKS_DISABLED_TYPES"])
+    )
     # Seconds a publish may wait for the broker's confirm before the answer is 503.
     TASKS_PUBLISH_TIMEOUT = env.int(
         "TASKS_PUBLISH_TIMEOUT", app_defaults["TASKS_PUBLISH_TIMEOUT"], minimum=1

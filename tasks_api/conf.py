@@ -9,6 +9,14 @@ from sessions_api.conf import AppSettings
 DEFAULTS: dict[str, Any] = {
     # Enqueues per owner (the user, or the anonymous session); DRF rate syntax.
     "TASKS_ENQUEUE_RATE": "60/min",
+    # Enqueues of all anonymous owners from one client address together; DRF rate syntax.
+    "TASKS_ENQUEUE_ADDRESS_RATE": "120/min",
+    # Unfinished tasks (queued, waiting on a countdown, or running) one owner may have.
+    "TASKS_MAX_ACTIVE_PER_OWNER": 20,
+    # mail.send recipients per user in any 24 hours.
+    "TASKS_MAIL_DAILY_RECIPIENTS": 100,
+    # Registered task types switched off: not listed, not accepted, not run by a worker.
+    "TASKS_DISABLED_TYPES": (),
     # Seconds a publish may wait for the broker's confirm before the answer is 503.
     "TASKS_PUBLISH_TIMEOUT": 2,
     # Task records and their results are deleted this many days after submission.

@@ -32,3 +32,11 @@ class BrokerUnavailable(exceptions.APIException):
         "The message broker could not take the task; nothing was queued. Try again shortly."
     )
     default_code = "broker_unavailable"
+
+
+class TooManyActiveTasks(exceptions.Throttled):
+    default_detail = "Too many unfinished tasks; wait for one to finish, or cancel one."
+
+
+class MailRecipientsExhausted(exceptions.Throttled):
+    default_detail = "The daily budget of mail recipients is used up."

@@ -87,3 +87,28 @@ class TaskRecord(models.Model):
     @property
     def cancel_requested(self) -> bool:
         return self.cancel_requested_at is not None
+
+
+class TaskMailRecipient(models.Model):
+    """One recipient of a ``mail.send`` task, and how far its message got.
+
+    Written with the task (so the daily recipient budget counts queued tasks too) and
+    read by the worker, which claims each row before it sends and marks it after:
+    a run that comes after a killed one (late ack redelivers the message) skips every
+    claimed row, so no recipient gets the message twice. A kill between claim and send
+    loses that one message instead: at most once, never twice.
+    """
+
+    task = models.ForeignKey(TaskRecord, on_delete=models.CASCADE, related_name="mail_recipients")
+    # An e-mail address is at most 320 characters (RFC 3696; Django's validator too).
+    address = models.CharField(max_length=320)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "address"], name="taskmailrecipient_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.task_id})"

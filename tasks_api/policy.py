@@ -26,6 +26,23 @@ MAX_COUNTDOWN_SECONDS = 900
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
+# TASKS_MAX_ACTIVE_PER_OWNER counts the unfinished tasks enqueued within this window: a
+# task still unfinished a day later has lost its message (the broker's data went), and
+# must not hold its owner back until the retention prune.
+ACTIVE_TASK_WINDOW = timedelta(hours=24)
+# Retry-After of a refusal for too many unfinished tasks: when one finishes is unknown,
+# and a short wait costs the client one more request against its enqueue rate.
+ACTIVE_TASK_RETRY_SECONDS = 10
+
+# TASKS_MAIL_DAILY_RECIPIENTS counts the recipients of a user's mail.send tasks
+# enqueued within this rolling window.
+MAIL_RECIPIENTS_WINDOW = timedelta(hours=24)
+
+# The largest task list page, in bytes of JSON: a page stops before the task that
+# would pass it. A page holds at least one task; no built-in type's task is this large
+# (1 MiB of text.stats control characters is 6 MiB of JSON escapes).
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+
 
 def rules() -> dict[str, object]:
     """The rules a client shows, as plain JSON (the console's page config)."""

@@ -19,11 +19,15 @@ This module is the catalogue only (what exists); how a registered task runs in t
 worker is ``tasks_api.runtime``. The function receives the Celery task (``task.report_progress()``,
 ``task.stop_if_cancelled()``) and the validated arguments as keywords; what it returns
 (plain JSON) is the task's ``result``.
+
+``TASKS_DISABLED_TYPES`` takes types out of the catalogue: a switched-off type is not
+listed, not accepted and not run, as if it were not registered.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +35,7 @@ from celery import Task
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
+from tasks_api.conf import app_settings
 from tasks_api.policy import Requires
 from tasks_api.spectacular_internals import serializer_json_schema
 
@@ -60,6 +65,10 @@ class TaskType:
     requires: Requires
     task: Task
     description: str
+    # Called by the enqueue service in its transaction, with the owner's enqueues
+    # serialized and the new record saved: it may write beside the record, or raise an
+    # APIException to refuse the task (mail.send reserves its recipients here).
+    on_enqueue: Callable[..., None] | None = None
 
 
 REGISTRY: dict[str, TaskType] = {}
@@ -72,12 +81,25 @@ def task_type_register(task_type: TaskType) -> None:
     REGISTRY[task_type.name] = task_type
 
 
+def _disabled() -> frozenset[str]:
+    # Read at each call, so an overridden setting applies (tests, reloads).
+    return frozenset(app_settings.TASKS_DISABLED_TYPES)
+
+
 def task_type_get(name: str) -> TaskType | None:
+    """The enabled type of this name, or None (unknown, or in TASKS_DISABLED_TYPES)."""
+    if name in _disabled():
+        return None
     return REGISTRY.get(name)
 
 
 def task_types() -> list[TaskType]:
-    return sorted(REGISTRY.values(), key=lambda item: item.name)
+    """The enabled types, by name."""
+    disabled = _disabled()
+    return sorted(
+        (item for item in REGISTRY.values() if item.name not in disabled),
+        key=lambda item: item.name,
+    )
 
 
 @functools.cache  # a type's serializer does not change while the process runs

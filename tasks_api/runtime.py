@@ -17,22 +17,30 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from tasks_api.policy import PROGRESS, REQUIRES, Requires
-from tasks_api.registry import ArgsSerializer, TaskType, task_type_register
+from tasks_api.registry import ArgsSerializer, TaskType, task_type_get, task_type_register
 from tasks_api.selectors import task_cancel_requested
 from tasks_api.services import task_start
+
+
+class TaskTypeDisabled(Exception):
+    """A queued task's type was switched off (``TASKS_DISABLED_TYPES``) before it ran."""
 
 
 class RegisteredTask(Task):
     """Base class of every registered type's Celery task.
 
-    A task runs only for a live, uncancelled task record: ``before_start`` claims the
-    record (``services.task_start``) and stops the task as ``REVOKED`` when it was
-    cancelled while queued, or when no record exists. That check, not Celery's
-    in-memory revoke list, is what guarantees that a cancelled task never runs: it
-    holds after a worker restart and on brokers without broadcast.
+    A task runs only for a live, uncancelled task record of an active owner:
+    ``before_start`` claims the record (``services.task_start``) and stops the task as
+    ``REVOKED`` when it was cancelled while queued, when its owner's account was
+    deactivated, or when no record exists. That check, not Celery's in-memory revoke
+    list, is what guarantees that a cancelled task never runs: it holds after a worker
+    restart and on brokers without broadcast. A task whose type this worker has
+    switched off ends ``FAILURE`` (``TaskTypeDisabled``) without starting.
     """
 
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
+        if task_type_get(self.name) is None:
+            raise TaskTypeDisabled(f"The task type {self.name!r} is switched off on this server.")
         if not task_start(task_id=task_id):
             self.stop_cancelled()
 
@@ -40,7 +48,8 @@ class RegisteredTask(Task):
         return task_cancel_requested(task_id=self.request.id)
 
     def stop_if_cancelled(self) -> None:
-        """Call between steps of long work: ends the task ``REVOKED`` if cancelled."""
+        """Call between steps of long work: ends the task ``REVOKED`` if cancelled (or
+        its owner's account deactivated)."""
         if self.is_cancelled():
             self.stop_cancelled()
 
@@ -63,9 +72,14 @@ def task_type(
     *,
     args: type[serializers.Serializer],
     requires: Requires = "anyone",
+    on_enqueue: Callable[..., None] | None = None,
     **celery_options: Any,
 ) -> Callable[[Callable[..., Any]], Task]:
-    """Register ``fn`` as the task type ``name`` (also its Celery task name)."""
+    """Register ``fn`` as the task type ``name`` (also its Celery task name).
+
+    ``on_enqueue(record=...)``, when given, runs in the enqueue transaction (see
+    ``TaskType.on_enqueue``).
+    """
     if requires not in REQUIRES:
         raise ImproperlyConfigured(f"Task type {name!r}: requires must be one of {REQUIRES}.")
     if not issubclass(args, ArgsSerializer):
@@ -80,10 +94,9 @@ def task_type(
                 requires=requires,
                 task=task,
                 description=inspect.getdoc(fn) or "",
+                on_enqueue=on_enqueue,
             )
         )
         return task
 
     return register
-
-

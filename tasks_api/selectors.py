@@ -16,17 +16,21 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.urls import reverse
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.exceptions import NotFound
 
 from sessions_api.engines import ApiSessionStore
 from sessions_api.selectors import session_owner_token
-from tasks_api.models import TaskRecord
-from tasks_api.policy import FINAL_STATES, PROGRESS
+from tasks_api.models import TaskMailRecipient, TaskRecord
+from tasks_api.policy import ACTIVE_TASK_WINDOW, FINAL_STATES, PROGRESS
 from tasks_api.registry import args_json_schema, task_types
 
 # The caller: the project's user model (which may be a custom one, with or without
@@ -108,9 +112,70 @@ def task_get(*, owner: Owner | None, task_id: str | uuid.UUID) -> TaskRecord:
         raise NotFound("There is no task with this id.") from None
 
 
+def tasks_active_count(*, owner: Owner, limit: int) -> int:
+    """The owner's unfinished tasks enqueued within ``ACTIVE_TASK_WINDOW``, counted up
+    to ``limit`` (the database stops there)."""
+    recent = TaskRecord.objects.filter(
+        owner.filter, created_at__gte=timezone.now() - ACTIVE_TASK_WINDOW
+    )
+    unfinished = ~Q(status__in=FINAL_STATES)  # the annotation of with_status()
+    return with_status(recent).filter(unfinished)[:limit].count()
+
+
+def _owner_active() -> Q:
+    """Records of an owner who may still run tasks: a session, or an active user.
+
+    A user model without an ``is_active`` field has no inactive users (Django's
+    ``AbstractBaseUser`` answers ``is_active = True`` for every one of them).
+    """
+    try:
+        get_user_model()._meta.get_field("is_active")
+    except FieldDoesNotExist:
+        return Q()
+    return Q(owner_user__isnull=True) | Q(owner_user__is_active=True)
+
+
+def tasks_runnable() -> QuerySet[TaskRecord]:
+    """The records a worker may run: not cancelled, and their owner is active."""
+    return TaskRecord.objects.filter(_owner_active(), cancel_requested_at__isnull=True)
+
+
 def task_cancel_requested(*, task_id: str) -> bool:
-    """For the worker: stop? True when cancel was asked, or the record is gone."""
-    return not TaskRecord.objects.filter(pk=task_id, cancel_requested_at__isnull=True).exists()
+    """For the worker: stop? True when cancel was asked, the owner's account was
+    deactivated, or the record is gone."""
+    return not tasks_runnable().filter(pk=task_id).exists()
+
+
+def mail_recipients_reserved(
+    *, owner_user_id: int | None, owner_token: str, since: datetime
+) -> list[tuple[datetime, int]]:
+    """The owner's ``mail.send`` tasks enqueued since ``since``, oldest first, each as
+    (enqueued at, recipients). A task cancelled before it started sent nothing and is
+    left out."""
+    rows = (
+        TaskMailRecipient.objects.filter(
+            task__owner_user_id=owner_user_id,
+            task__owner_token=owner_token,
+            task__created_at__gte=since,
+        )
+        .exclude(task__cancel_requested_at__isnull=False, task__started_at__isnull=True)
+        .values("task_id", "task__created_at")
+        .annotate(recipients=Count("id"))
+        .order_by("task__created_at", "task_id")
+    )
+    return [(row["task__created_at"], row["recipients"]) for row in rows]
+
+
+def mail_recipients_pending(*, task_id: str) -> list[TaskMailRecipient]:
+    """A mail task's recipients that no run of it has taken on yet, in order."""
+    return list(
+        TaskMailRecipient.objects.filter(task__pk=task_id, claimed_at__isnull=True).order_by("id")
+    )
+
+
+def mail_recipients_sent(*, task_id: str) -> int:
+    """How many of a mail task's messages went out, over all its runs."""
+    return TaskMailRecipient.objects.filter(task__pk=task_id, sent_at__isnull=False).count()
 
 
 def _decode(text: str | None) -> Any:

@@ -7,6 +7,11 @@ Views, Celery tasks and signal receivers call these functions; none of them writ
   so ``GET`` of a fresh id is never a 404 and a worker never reads an uncommitted row;
 * when the broker cannot take the message, the record is deleted again and the caller
   gets ``503 broker_unavailable`` within seconds: no task is left claiming to be queued.
+
+The limits that need the database are checked in the same transaction as the insert,
+with one owner's enqueues serialized (``_owner_enqueue_lock``), so parallel requests
+cannot both pass the last free place: ``TASKS_MAX_ACTIVE_PER_OWNER`` and, for
+``mail.send``, ``TASKS_MAIL_DAILY_RECIPIENTS``. The rates are the views' throttles.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -21,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -34,11 +40,32 @@ from sessions_api.selectors import session_engine_name, session_owner_token
 from sessions_api.services import session_owner_token_ensure, sessions_clear_expired
 from tasks_api import broker
 from tasks_api.conf import app_settings
-from tasks_api.errors import BrokerUnavailable, IdempotencyConflict, TaskFinished, UnknownTask
-from tasks_api.models import TaskRecord
-from tasks_api.policy import FINAL_STATES, IDEMPOTENCY_WINDOW
+from tasks_api.errors import (
+    BrokerUnavailable,
+    IdempotencyConflict,
+    MailRecipientsExhausted,
+    TaskFinished,
+    TooManyActiveTasks,
+    UnknownTask,
+)
+from tasks_api.models import TaskMailRecipient, TaskRecord
+from tasks_api.policy import (
+    ACTIVE_TASK_RETRY_SECONDS,
+    FINAL_STATES,
+    IDEMPOTENCY_WINDOW,
+    MAIL_RECIPIENTS_WINDOW,
+)
 from tasks_api.registry import TaskType, task_type_get
-from tasks_api.selectors import Owner, UserLike, task_refresh
+from tasks_api.selectors import (
+    Owner,
+    UserLike,
+    mail_recipients_pending,
+    mail_recipients_reserved,
+    mail_recipients_sent,
+    task_refresh,
+    tasks_active_count,
+    tasks_runnable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +125,8 @@ def task_enqueue(
     (``not_authenticated``/``permission_denied``), its arguments (``invalid``, fields
     under ``args.``), then the ``Idempotency-Key``: the same owner sending the same key
     with the same ``body`` within 24 h gets the first task back (``created`` False), a
-    different body is ``idempotency_conflict``.
+    different body is ``idempotency_conflict``. Then the limits (``throttled``): the
+    owner's unfinished tasks, and what the type's ``on_enqueue`` checks.
     """
     task_type = task_type_get(name)
     if task_type is None:
@@ -127,7 +155,11 @@ def task_enqueue(
     record.celery_result_id = str(record.pk)
     try:
         with transaction.atomic():
+            _owner_enqueue_lock(owner=owner)
+            _active_tasks_check(owner=owner)
             record.save(force_insert=True)
+            if task_type.on_enqueue is not None:
+                task_type.on_enqueue(record=record)
             # Runs at once when this is the outermost transaction (the API's case, so a
             # broker failure reaches the caller as 503), or when an outer one commits.
             transaction.on_commit(
@@ -141,6 +173,39 @@ def task_enqueue(
                 return first, False
         raise
     return record, True
+
+
+# The namespace of the PostgreSQL advisory locks taken here ("task" in ASCII), so that
+# they cannot collide with another application's locks on the same database.
+_LOCK_NAMESPACE = 0x7461736B
+
+
+def _owner_enqueue_lock(*, owner: Owner) -> None:
+    """Serialize one owner's enqueues until the transaction ends.
+
+    On PostgreSQL a transaction-level advisory lock on the owner (two owners that hash
+    alike merely wait for each other). SQLite needs none: the project's transactions
+    are IMMEDIATE, so a transaction holds the database's write lock from its start and
+    every enqueue is serialized already. On another database the count and the insert
+    are not serialized, and parallel requests of one owner may pass a limit by as many
+    as run at the same moment.
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(owner.ident.encode()).digest()
+    key = int.from_bytes(digest[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, key])
+
+
+def _active_tasks_check(*, owner: Owner) -> None:
+    limit = app_settings.TASKS_MAX_ACTIVE_PER_OWNER
+    if tasks_active_count(owner=owner, limit=limit) >= limit:
+        raise TooManyActiveTasks(
+            wait=ACTIVE_TASK_RETRY_SECONDS,
+            detail=f"You have {limit} unfinished tasks, the most one owner may have; wait "
+            "for one to finish, or cancel one.",
+        )
 
 
 def _task_publish(*, record: TaskRecord, task_type: TaskType) -> None:
@@ -182,10 +247,13 @@ def task_start(*, task_id: str) -> bool:
     database: either the cancel came first (no claim, the task never runs, and it reads
     ``REVOKED``), or the start did (the task is running, and the cancel is a request).
     A redelivered task (its worker died) is claimed again; ``started_at`` keeps the
-    first start.
+    first start. A task whose owner's account is inactive is not claimed either: it
+    never starts, and ends ``REVOKED`` like a cancelled one.
     """
-    claimed = TaskRecord.objects.filter(pk=task_id, cancel_requested_at__isnull=True).update(
-        started_at=Coalesce(F("started_at"), Value(timezone.now()))
+    claimed = (
+        tasks_runnable()
+        .filter(pk=task_id)
+        .update(started_at=Coalesce(F("started_at"), Value(timezone.now())))
     )
     return claimed == 1
 
@@ -215,36 +283,99 @@ def tasks_prune(*, days: int | None = None) -> int:
     return deleted
 
 
+def mail_recipients_distinct(recipients: list[str]) -> list[str]:
+    """The recipients, each address once (case-insensitively; the first spelling)."""
+    seen: set[str] = set()
+    distinct = []
+    for address in recipients:
+        if address.casefold() not in seen:
+            seen.add(address.casefold())
+            distinct.append(address)
+    return distinct
+
+
+def _mail_recipients_record(*, task_id: Any, recipients: list[str]) -> None:
+    # Rows that exist already (this task's own, from a run or its enqueue) stay as they are.
+    TaskMailRecipient.objects.bulk_create(
+        [TaskMailRecipient(task_id=task_id, address=address) for address in recipients],
+        ignore_conflicts=True,
+    )
+
+
+def mail_recipients_reserve(*, record: TaskRecord) -> None:
+    """``mail.send``'s enqueue hook: take the task's recipients from the owner's budget.
+
+    At most ``TASKS_MAIL_DAILY_RECIPIENTS`` recipients in any 24 h, counted from the
+    recipient rows of the owner's tasks (queued, running or done; a task cancelled
+    before it started gave its recipients back). The rows are written in the enqueue's
+    transaction, under the owner's lock, so parallel requests cannot both take the
+    last of the budget. Over it: ``throttled``, with ``Retry-After`` when enough of the
+    budget frees for this task (a day, for a task larger than the whole budget).
+    """
+    recipients = mail_recipients_distinct(record.args["to"])
+    limit = app_settings.TASKS_MAIL_DAILY_RECIPIENTS
+    now = timezone.now()
+    reserved = mail_recipients_reserved(
+        owner_user_id=record.owner_user_id,
+        owner_token=record.owner_token,
+        since=now - MAIL_RECIPIENTS_WINDOW,
+    )
+    used = sum(count for _, count in reserved)
+    if used + len(recipients) > limit:
+        wait = MAIL_RECIPIENTS_WINDOW
+        left = used
+        for created_at, count in reserved:  # oldest first: the first to leave the window
+            left -= count
+            if left + len(recipients) <= limit:
+                wait = created_at + MAIL_RECIPIENTS_WINDOW - now
+                break
+        raise MailRecipientsExhausted(
+            wait=max(1, math.ceil(wait.total_seconds())),
+            detail=f"mail.send may reach {limit} recipients in 24 hours; {used} are taken "
+            f"and this task has {len(recipients)}.",
+        )
+    _mail_recipients_record(task_id=record.pk, recipients=recipients)
+
+
 def mail_send_each(
     *,
+    task_id: str,
     recipients: list[str],
     subject: str,
     body: str,
     before_each: Callable[[], None] | None = None,
 ) -> int:
-    """Send one message per recipient (case-insensitively distinct); return how many went.
+    """Send one message per recipient (case-insensitively distinct); return how many
+    of the task's messages went out, over all its runs.
 
     Separate messages, so no recipient sees another's address. ``before_each`` is
-    called before every message (the task's cancel check).
+    called before every message (the task's cancel check). Each recipient is claimed
+    in the database before its message is sent (one conditional UPDATE) and marked
+    sent after: a run that follows a killed one, or runs beside a duplicate delivery,
+    skips every claimed recipient, so none gets the message twice. A run killed
+    between claim and send loses that one message (at most once, never twice).
     """
-    seen: set[str] = set()
-    sent = 0
-    with mail.get_connection() as connection:
-        for address in recipients:
-            if address.casefold() in seen:
-                continue
-            seen.add(address.casefold())
+    # A task enqueued before its rows were written at enqueue time gets them here.
+    _mail_recipients_record(task_id=task_id, recipients=mail_recipients_distinct(recipients))
+    with mail.get_connection() as mailer:
+        for recipient in mail_recipients_pending(task_id=task_id):
             if before_each is not None:
                 before_each()
+            claimed = TaskMailRecipient.objects.filter(
+                pk=recipient.pk, claimed_at__isnull=True
+            ).update(claimed_at=timezone.now())
+            if not claimed:
+                continue  # another run of this task took it
             message = mail.EmailMessage(
                 subject=subject,
                 body=body,
                 from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[address],
-                connection=connection,
+                to=[recipient.address],
+                connection=mailer,
             )
-            sent += message.send()
-    return sent
+            if message.send():
+                TaskMailRecipient.objects.filter(pk=recipient.pk).update(sent_at=timezone.now())
+    return mail_recipients_sent(task_id=task_id)
 
 
 def expired_sessions_clear() -> dict[str, Any]:
@@ -256,6 +387,8 @@ def expired_sessions_clear() -> dict[str, Any]:
 __all__ = [
     "IDEMPOTENCY_WINDOW",
     "expired_sessions_clear",
+    "mail_recipients_distinct",
+    "mail_recipients_reserve",
     "mail_send_each",
     "request_hash",
     "task_cancel",

@@ -108,12 +108,19 @@ class MailSendArgs(ArgsSerializer):
         return value
 
 
-@task_type("mail.send", args=MailSendArgs, requires="user")
+@task_type(
+    "mail.send", args=MailSendArgs, requires="user", on_enqueue=services.mail_recipients_reserve
+)
 def mail_send(task: RegisteredTask, *, to: list[str], subject: str, body: str) -> dict[str, int]:
     """Send one plain-text message to each recipient (no one sees the others) through
-    the server's e-mail backend. The result is `{"sent": N}`."""
+    the server's e-mail backend, each at most once, even when a worker dies mid-send.
+    The result is `{"sent": N}`. Recipients count against the sender's daily budget."""
     sent = services.mail_send_each(
-        recipients=to, subject=subject, body=body, before_each=task.stop_if_cancelled
+        task_id=task.request.id,
+        recipients=to,
+        subject=subject,
+        body=body,
+        before_each=task.stop_if_cancelled,
     )
     return {"sent": sent}
 

@@ -1,4 +1,4 @@
-"""Rate limit on enqueuing tasks, per owner."""
+"""Rate limits on enqueuing tasks: per owner, and per client address for anonymous owners."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from sessions_api.client import client_ip
 from sessions_api.engines import api_session
 from tasks_api.conf import app_settings
 from tasks_api.selectors import task_owner
@@ -32,3 +33,24 @@ class TaskEnqueueThrottle(SimpleRateThrottle):
         ident = owner.ident if owner is not None else f"address:{self.get_ident(request)}"
         digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+class TaskEnqueueAddressThrottle(SimpleRateThrottle):
+    """``TASKS_ENQUEUE_ADDRESS_RATE`` enqueues by every anonymous owner of one address.
+
+    Each fresh session is a new owner with its own ``TASKS_ENQUEUE_RATE``; this budget
+    is what they share, so opening sessions does not multiply the rate. Logged-in users
+    are not counted here (their own rate follows them, whatever their address). The
+    address is ``sessions_api.client.client_ip``, which trusts ``TRUSTED_PROXY_COUNT``.
+    """
+
+    scope = "tasks_enqueue_address"
+
+    def get_rate(self) -> str:
+        rate: str = app_settings.TASKS_ENQUEUE_ADDRESS_RATE
+        return rate
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from sessions_api.engines import api_session
 from sessions_api.rest import ApiGenericViewSet, json_response
 from sessions_api.schema import problems
 from tasks_api import selectors, services
-from tasks_api.policy import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_WINDOW
+from tasks_api.models import TaskRecord
+from tasks_api.policy import (
+    ACTIVE_TASK_RETRY_SECONDS,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_WINDOW,
+    MAX_PAGE_BYTES,
+)
 from tasks_api.serializers import (
     TASK,
     TaskCreateSerializer,
@@ -26,7 +36,7 @@ from tasks_api.serializers import (
     TaskSerializer,
     TaskTypeSerializer,
 )
-from tasks_api.throttling import TaskEnqueueThrottle
+from tasks_api.throttling import TaskEnqueueAddressThrottle, TaskEnqueueThrottle
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -45,17 +55,39 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "key with a different body is `409 idempotency_conflict`.",
 )
 BROKER_503 = "`broker_unavailable`: the broker could not take the task; nothing was queued."
+_JSON = JSONRenderer()
 
 
-def _is_whole_number(text: str) -> bool:
+# Beyond any page or offset a list can reach; int() refuses a few thousand digits.
+_MAX_DIGITS = 18
+
+
+def _whole_number(text: str) -> int | None:
+    """``text`` as a whole number, or None when it is not one (or absurdly long)."""
     # ASCII digits only: str.isdigit() is also true for "²" and "①", which int() refuses.
-    return text.isascii() and text.isdigit()
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_DIGITS:
+        return None
+    return int(text)
 
 
 class TaskPagination(PageNumberPagination):
+    """Pages of tasks, newest first: ``page_size`` tasks (or fewer), and at most
+    ``MAX_PAGE_BYTES`` of JSON.
+
+    A page that would pass the byte bound stops before the task that would take it
+    there, and ``next`` continues from that task: ``next`` is an ``offset`` link (the
+    position of the first task not shown) to follow as it is. A client may send
+    ``offset`` instead of ``page``. ``previous`` goes back ``page_size`` tasks.
+    """
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    offset_query_param = "offset"
+    max_page_bytes = MAX_PAGE_BYTES
+    # Records fetched from the database at a time: a page that stops early leaves the
+    # rest unread (a task may carry a MiB of arguments).
+    fetch_chunk = 10
 
     def get_page_size(self, request: Request) -> int:
         # DRF quietly falls back to the default for a bad page_size; a client that asked
@@ -63,17 +95,118 @@ class TaskPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not _is_whole_number(raw) or not 1 <= int(raw) <= self.max_page_size:
+        size = _whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
             message = f"A whole number from 1 to {self.max_page_size}."
             raise ValidationError({self.page_size_query_param: [message]})
-        return int(raw)
+        return size
 
-    def get_page_number(self, request: Request, paginator: Any) -> Any:
-        # Likewise for page: DRF reads "" as the first page and accepts "last".
-        raw = request.query_params.get(self.page_query_param)
-        if raw is not None and not _is_whole_number(raw):
+    def _start(self, request: Request, size: int) -> int:
+        """The position of the page's first task, from ``offset`` or ``page``."""
+        page = request.query_params.get(self.page_query_param)
+        offset = request.query_params.get(self.offset_query_param)
+        if offset is not None:
+            if page is not None:
+                message = f"Send {self.page_query_param} or {self.offset_query_param}, not both."
+                raise ValidationError({self.offset_query_param: [message]})
+            start = _whole_number(offset)
+            if start is None:
+                raise ValidationError({self.offset_query_param: ["A whole number from 0."]})
+            return start
+        if page is None:
+            return 0
+        # Unlike DRF, "" is not the first page and "last" is not accepted.
+        number = _whole_number(page)
+        if number is None:
             raise ValidationError({self.page_query_param: ["A whole number from 1."]})
-        return super().get_page_number(request, paginator)
+        if number < 1:
+            raise NotFound(self.invalid_page_message)
+        return (number - 1) * size
+
+    def _link(self, request: Request, offset: int) -> str:
+        url = remove_query_param(request.build_absolute_uri(), self.page_query_param)
+        if offset == 0:
+            return remove_query_param(url, self.offset_query_param)
+        return replace_query_param(url, self.offset_query_param, offset)
+
+    def paginated_response(
+        self,
+        queryset: QuerySet[TaskRecord],
+        request: Request,
+        render: Callable[[TaskRecord], dict[str, Any]],
+    ) -> HttpResponse:
+        """The page of ``queryset`` that the request asks for, each record ``render``-ed."""
+        size = self.get_page_size(request)
+        start = self._start(request, size)
+        count = queryset.count()
+        if start and start >= count:
+            raise NotFound(self.invalid_page_message)
+        previous = self._link(request, max(0, start - size)) if start else None
+        # The envelope with the longest next link this page can have.
+        envelope = self._envelope(count, self._link(request, start + size), previous)
+        budget = self.max_page_bytes - len(envelope)
+        # The page's ids in one query (one snapshot of the order), then the records a
+        # few at a time.
+        ids = list(queryset[start : start + size].values_list("pk", flat=True))
+        items: list[bytes] = []
+        used = taken = 0  # bytes so far; ids dealt with (those gone since included)
+        full = False
+        for i in range(0, len(ids), self.fetch_chunk):
+            chunk = ids[i : i + self.fetch_chunk]
+            records = {record.pk: record for record in queryset.filter(pk__in=chunk)}
+            for pk in chunk:
+                record = records.get(pk)  # None: deleted (or out of the filter) since
+                if record is not None:
+                    item = _JSON.render(render(record))
+                    used += len(item) + (1 if items else 0)  # and its comma
+                    full = bool(items) and used > budget
+                    if full:
+                        break
+                    items.append(item)
+                taken += 1
+            if full:
+                break
+        end = start + taken
+        body = self._envelope(count, self._link(request, end) if end < count else None, previous)
+        # The rendered items go into the envelope's empty results list as they are.
+        body = body[: -len(b"]}")] + b",".join(items) + b"]}"
+        return HttpResponse(body, content_type=_JSON.media_type)
+
+    @staticmethod
+    def _envelope(count: int, next_link: str | None, previous: str | None) -> bytes:
+        return _JSON.render(
+            {"count": count, "next": next_link, "previous": previous, "results": []}
+        )
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        def parameter(name: str, description: str, **schema: Any) -> dict[str, Any]:
+            return {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": {"type": "integer", **schema},
+            }
+
+        return [
+            parameter(self.page_query_param, "The page number.", minimum=1),
+            parameter(
+                self.page_size_query_param,
+                f"Tasks a page (default {self.page_size}).",
+                minimum=1,
+                maximum=self.max_page_size,
+            ),
+            parameter(
+                self.offset_query_param,
+                f"Instead of `{self.page_query_param}`: how many tasks to skip. `next` "
+                "links use it, since a page cut short by its byte bound ends anywhere.",
+                minimum=0,
+            ),
+        ]
+
+
+def _task_object(record: TaskRecord) -> dict[str, Any]:
+    return TASK.render(selectors.task_detail(record=record))
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -97,7 +230,7 @@ class TaskViewSet(ApiGenericViewSet):
 
     def get_throttles(self) -> list[Any]:
         if self.action == "create":
-            return [TaskEnqueueThrottle()]
+            return [TaskEnqueueThrottle(), TaskEnqueueAddressThrottle()]
         return super().get_throttles()
 
     def _owner(self) -> selectors.Owner | None:
@@ -117,17 +250,19 @@ class TaskViewSet(ApiGenericViewSet):
     @extend_schema(
         operation_id="tasks_list",
         summary="List my tasks",
-        description="Newest first, 20 a page (`page_size` up to 100).",
+        description="Newest first, 20 a page (`page_size` up to 100), and at most "
+        f"{MAX_PAGE_BYTES // (1024 * 1024)} MiB of JSON a page: a page that would be larger "
+        "stops early, with fewer tasks than `page_size`, and `next` continues from the first "
+        "task it left out. Follow `next` as it is: it is an `offset` link. `previous` goes "
+        "back `page_size` tasks.",
         parameters=[TaskListQuerySerializer],
         responses={200: TaskSerializer(many=True), **problems(400, 404, 503)},
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> HttpResponse:
         query = TaskListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = selectors.tasks_list(owner=self._owner(), **query.validated_data)
-        page = self.paginate_queryset(records) or []  # None only without a paginator
-        items = TASK.render_many(selectors.task_detail(record=record) for record in page)
-        return self.get_paginated_response(items)
+        return TaskPagination().paginated_response(records, request, render=_task_object)
 
     @extend_schema(
         operation_id="tasks_create",
@@ -136,8 +271,15 @@ class TaskViewSet(ApiGenericViewSet):
         "on its first task) and publishes it: `202` with the task and its `Location`. "
         "Checks, in order: `name` (`unknown_task`), who may run the type "
         "(`not_authenticated`, `permission_denied`), the `args` (`invalid`, fields under "
-        "`args.`), the `Idempotency-Key`. Rate limited per owner (`429`). The task in "
-        "a `202` is as it was queued (`PENDING`); poll its `url` for what happened since.",
+        "`args.`), the `Idempotency-Key`, then the limits, each `429 throttled` with "
+        "`Retry-After`: enqueues per owner (`TASKS_ENQUEUE_RATE`) and, for anonymous "
+        "callers, per client address whatever the session (`TASKS_ENQUEUE_ADDRESS_RATE`); "
+        "unfinished tasks per owner, waiting ones included (`TASKS_MAX_ACTIVE_PER_OWNER`; "
+        f"`Retry-After: {ACTIVE_TASK_RETRY_SECONDS}`); for `mail.send`, recipients per user "
+        "in 24 h (`TASKS_MAIL_DAILY_RECIPIENTS`; `Retry-After` says when enough of them "
+        "are free again). A type switched off on the server (`TASKS_DISABLED_TYPES`) is "
+        "`unknown_task`. The task in a `202` is as it was queued (`PENDING`); poll its "
+        "`url` for what happened since.",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=TaskCreateSerializer,
         responses={
@@ -154,6 +296,7 @@ class TaskViewSet(ApiGenericViewSet):
                 429,
                 503,
                 s400="`parse_error`, `invalid` (see `errors`) or `unknown_task`.",
+                s429="`throttled`: a rate or a limit above; see `Retry-After`.",
                 s409="`idempotency_conflict`.",
                 s413="`request_too_large`.",
                 s503=BROKER_503,

@@ -35,6 +35,9 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
         # Throttled answers are documented, but a fuzzer that only sees 429s tests little.
         TASKS_ENQUEUE_RATE="100000/min",
         LOGIN_THROTTLE_IP_USERNAME_RATE="100000/min",
+        TASKS_ENQUEUE_ADDRESS_RATE="100000/min",
+        TASKS_MAX_ACTIVE_PER_OWNER="100000",
+        TASKS_MAIL_DAILY_RECIPIENTS="100000",
         LOGIN_THROTTLE_IP_RATE="100000/min",
         LOGIN_THROTTLE_USERNAME_RATE="100000/min",
         REGISTER_THROTTLE_RATE="100000/min",
@@ -121,4 +124,3 @@ def run_schemathesis(args: list[str]) -> subprocess.CompletedProcess:
         text=True,
         timeout=900,
     )
-

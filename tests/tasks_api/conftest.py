@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from api_project.celery import app as celery_app
+from tasks_api import broker
 from tests.conftest import Client, need
 from tests.namespace import rabbitmq_available
 from tests.servers import LOG_DIR, celery_worker_command, delete_queue, start_process
@@ -165,6 +166,14 @@ def api(transactional_db: None, _test_queue: str) -> Client:
     client = Client()
     client.csrf()
     return client
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The broker's stand-in for unit tests: each publish is recorded, nothing is sent."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(broker, "publish", lambda **kwargs: calls.append(kwargs))
+    return calls
 
 
 @pytest.fixture

@@ -242,12 +242,22 @@ def test_malformed_idempotency_key_is_invalid(key):
         "page_size=1%E2%81%B0",
         "page=%C2%B2",
         "page=%E2%91%A0",
+        # Beyond what int() converts (once a 500 too).
+        "page_size=" + "1" * 5000,
+        "page=" + "1" * 5000,
+        "offset=" + "1" * 5000,
+        "offset=",
+        "offset=-1",
+        "offset=abc",
+        "offset=%C2%B2",
+        "offset=0&page=1",
+        "offset=99",
     ],
 )
 def test_bad_list_query_is_a_problem(query):
     client = Client()
     response = client.get(f"/api/v1/tasks/?{query}")
-    if query in {"page=0", "page=99"}:
+    if query in {"page=0", "page=99", "offset=99"}:
         # A whole number, but no such page: page 1 of an empty list exists (DRF: 404).
         _assert_problem(response, 404, "not_found")
     else:

@@ -25,6 +25,8 @@ TASKS = 100
 
 def test_broker_cut_and_restored_with_100_tasks_queued_loses_none(api, worker_factory, settings):
     settings.TASKS_ENQUEUE_RATE = "100000/min"
+    settings.TASKS_ENQUEUE_ADDRESS_RATE = "100000/min"
+    settings.TASKS_MAX_ACTIVE_PER_OWNER = TASKS
     proxy = TcpProxy(5672)
     worker = worker_factory(
         concurrency=2,

@@ -127,3 +127,23 @@ def test_the_result_backend_check_wants_django_celery_results_database(monkeypat
     for other in ("rpc://", "redis://127.0.0.1:6379/0", None, "no-such-backend://"):
         monkeypatch.setitem(app.conf, "CELERY_RESULT_BACKEND", other)
         assert [error.id for error in result_backend_check(None)] == ["tasks_api.E001"], other
+
+
+def test_the_enqueue_limits_are_read_from_the_environment():
+    assert setting_in_fresh_process(
+        "TASKS_DISABLED_TYPES", TASKS_DISABLED_TYPES="demo.sleep, demo.fail"
+    ) == ["demo.sleep", "demo.fail"]
+    assert (
+        setting_in_fresh_process("TASKS_MAX_ACTIVE_PER_OWNER", TASKS_MAX_ACTIVE_PER_OWNER="5") == 5
+    )
+    assert (
+        setting_in_fresh_process("TASKS_MAIL_DAILY_RECIPIENTS", TASKS_MAIL_DAILY_RECIPIENTS="7")
+        == 7
+    )
+    assert (
+        setting_in_fresh_process("TASKS_ENQUEUE_ADDRESS_RATE", TASKS_ENQUEUE_ADDRESS_RATE="9/min")
+        == "9/min"
+    )
+    # Unset: the app's defaults.
+    assert setting_in_fresh_process("TASKS_DISABLED_TYPES") == []
+    assert setting_in_fresh_process("TASKS_MAX_ACTIVE_PER_OWNER") == 20

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 KILLS = int(os.environ.get("WORKER_KILLS", "20"))
 
 
-def test_worker_killed_mid_task_repeatedly_loses_no_task(api, worker_factory):
+def test_worker_killed_mid_task_repeatedly_loses_no_task(api, worker_factory, settings):
+    settings.TASKS_MAX_ACTIVE_PER_OWNER = max(KILLS, settings.TASKS_MAX_ACTIVE_PER_OWNER)
     # KILLS tasks, each killed once while it runs. A killed task's message returns to
     # the head of the queue, so after each restart the worker first finishes the one
     # it lost, then starts the next, which is killed in turn.
