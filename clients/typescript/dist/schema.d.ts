@@ -304,13 +304,13 @@ export interface paths {
         };
         /**
          * List my tasks
-         * @description Newest first, 20 a page (`page_size` up to 100).
+         * @description Newest first, 20 a page (`page_size` up to 100), and at most 8 MiB of JSON a page: a page that would be larger stops early, with fewer tasks than `page_size`, and `next` continues from the first task it left out. Follow `next` as it is: it is an `offset` link. `previous` goes back `page_size` tasks.
          */
         get: operations["tasks_list"];
         put?: never;
         /**
          * Enqueue a task
-         * @description Records the task for its owner (an anonymous caller gets a session on its first task) and publishes it: `202` with the task and its `Location`. Checks, in order: `name` (`unknown_task`), who may run the type (`not_authenticated`, `permission_denied`), the `args` (`invalid`, fields under `args.`), the `Idempotency-Key`. Rate limited per owner (`429`). The task in a `202` is as it was queued (`PENDING`); poll its `url` for what happened since.
+         * @description Records the task for its owner (an anonymous caller gets a session on its first task) and publishes it: `202` with the task and its `Location`. Checks, in order: `name` (`unknown_task`), who may run the type (`not_authenticated`, `permission_denied`), the `args` (`invalid`, fields under `args.`), the `Idempotency-Key`, then the limits, each `429 throttled` with `Retry-After`: enqueues per owner (`TASKS_ENQUEUE_RATE`) and, for anonymous callers, per client address whatever the session (`TASKS_ENQUEUE_ADDRESS_RATE`); unfinished tasks per owner, waiting ones included (`TASKS_MAX_ACTIVE_PER_OWNER`; `Retry-After: 10`); for `mail.send`, recipients per user in 24 h (`TASKS_MAIL_DAILY_RECIPIENTS`; `Retry-After` says when enough of them are free again). A type switched off on the server (`TASKS_DISABLED_TYPES`) is `unknown_task`. The task in a `202` is as it was queued (`PENDING`); poll its `url` for what happened since.
          */
         post: operations["tasks_create"];
         delete?: never;
@@ -1609,9 +1609,11 @@ export interface operations {
             query?: {
                 /** @description Only tasks of this type. */
                 name?: string;
-                /** @description A page number within the paginated result set. */
+                /** @description Instead of `page`: how many tasks to skip. `next` links use it, since a page cut short by its byte bound ends anywhere. */
+                offset?: number;
+                /** @description The page number. */
                 page?: number;
-                /** @description Number of results to return per page. */
+                /** @description Tasks a page (default 20). */
                 page_size?: number;
                 /**
                  * @description Only tasks in this status.
@@ -1747,7 +1749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `throttled`; see `Retry-After`. */
+            /** @description `throttled`: a rate or a limit above; see `Retry-After`. */
             429: {
                 headers: {
                     [name: string]: unknown;
