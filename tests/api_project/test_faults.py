@@ -120,33 +120,18 @@ def test_database_cut_answers_503_and_loses_nothing(tmp_path):
             delete_queue(queue)
 
 
-def test_redis_cut_under_the_cache_engine_answers_503(tmp_path):
+@pytest.mark.parametrize("engine", ["cache", "cached_db"])
+def test_redis_cut_under_a_cache_engine_answers_503_and_loses_nothing(tmp_path, engine):
+    """``cached_db`` too: its database holds every session, but a store that cannot
+    reach its cache refuses (503) rather than serve and write around it, which would
+    leave the cache stale once Redis is back."""
     need(redis_available(), "Redis at 127.0.0.1:6379")
     proxy = TcpProxy(REDIS_PORT)
     try:
         env = service_env(
-            SESSION_ENGINE="cache",
+            SESSION_ENGINE=engine,
             DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
             # The run's Redis database through the proxy, in a namespace of its own.
-            CACHE_URL=service_cache_url(port=proxy.port),
-        )
-        manage("migrate", "--noinput", env=env)
-        with gunicorn(env, workers=2) as base:
-            exercise_outage(base, proxy, "cache")
-    finally:
-        proxy.cut()
-
-
-def test_redis_cut_under_cached_db_answers_503_and_loses_nothing(tmp_path):
-    """The database holds every session, but a cached_db store that cannot reach its
-    cache refuses (503) rather than serve and write around it: a write it let through
-    would leave the cache stale once Redis is back."""
-    need(redis_available(), "Redis at 127.0.0.1:6379")
-    proxy = TcpProxy(REDIS_PORT)
-    try:
-        env = service_env(
-            SESSION_ENGINE="cached_db",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
             CACHE_URL=service_cache_url(port=proxy.port),
         )
         manage("migrate", "--noinput", env=env)
