@@ -12,7 +12,7 @@ import logging
 import pytest
 
 from tests.factories import PASSWORD, make_user
-from tests.servers import LOG_DIR, remember_secret, secrets_in_logs
+from tests.servers import LOG_DIR, gunicorn, remember_secret, secrets_in_logs
 
 
 @pytest.mark.django_db
@@ -51,3 +51,12 @@ def test_the_check_finds_a_secret_in_any_log_under_the_folder(tmp_path):
 
     assert check.leaked == ["s3cr3t-key-123"]
     assert len(check.files) == 2 and check.lines == 2
+
+
+def test_no_gunicorn_of_the_run_logs_where_the_check_does_not_read(tmp_path):
+    # Every server the tests start goes through servers.gunicorn(), which refuses a log
+    # outside the run's folder before it starts anything.
+    refused = pytest.raises(ValueError, match="the log check would not read it")
+    with refused, gunicorn({}, log=tmp_path / "gunicorn.log"):
+        pass
+    assert not (tmp_path / "gunicorn.log").exists()

@@ -38,6 +38,7 @@ from tests.servers import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
+
 @pytest.fixture(scope="module")
 def cluster_env() -> Iterator[dict[str, str]]:
     need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")

@@ -418,7 +418,34 @@ def test_client_address_honours_the_trusted_proxy_count():
         assert client_ip(request) == "2.2.2.2"
 
 
-def test_last_seen_is_written_at_most_once_a_minute(client, engine, django_assert_max_num_queries):
+def test_a_logged_in_request_checks_its_registry_row_with_one_indexed_query(
+    client, engine, django_assert_max_num_queries
+):
+    """Every request of a logged-in session reads its registry row: one query, on the
+    unique (so indexed) key hash; an anonymous request reads none."""
+    from sessions_api.models import UserSession
+
+    table = f'"{UserSession._meta.db_table}"'
+    assert UserSession._meta.get_field("key_hash").unique
+
+    def registry_queries(captured) -> list[str]:
+        return [query["sql"] for query in captured.captured_queries if table in query["sql"]]
+
+    with django_assert_max_num_queries(0 if engine != "db" else 1) as anonymous:
+        assert client.get("/api/v1/session/").status_code == 200
+    assert registry_queries(anonymous) == []
+    login(client, make_user())
+    # What a request needs besides: the db engine's session row, and the user.
+    budget = (1 if engine == "db" else 0) + 1 + 1
+    for path in ("/api/v1/auth/me/", "/api/v1/session/", key_url("missing")):
+        with django_assert_max_num_queries(budget) as captured:
+            client.get(path)
+        (query,) = registry_queries(captured)
+        assert query.startswith("SELECT"), query
+        assert f'{table}."key_hash" = ' in query, query
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, engine):
     from sessions_api.models import UserSession
 
     login(client, make_user())
@@ -451,6 +478,11 @@ def test_admin_lists_and_revokes_sessions(make_client, engine):
         format="multipart",
         HTTP_X_CSRFTOKEN=admin.cookies[settings.CSRF_COOKIE_NAME].value,
     )
-    assert response.status_code in (200, 302), response.content[:500]
+    # The admin's answer to an action that ran: back to the list, with its message.
+    assert response.status_code == 302, response.content[:500]
+    assert response["Location"] == "/admin/sessions_api/usersession/"
+    listed = admin.get(response["Location"]).content.decode()
+    assert "Logged out 1 session(s)." in listed
+    assert row.public_id not in listed
     assert not UserSession.objects.filter(user=user).exists()
     problem(device.get("/api/v1/auth/me/"), 403, "not_authenticated")

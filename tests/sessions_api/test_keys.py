@@ -130,8 +130,13 @@ def test_bad_key_names_are_refused_in_the_url(client, name, code):
 
 
 def test_longest_and_punctuated_names_are_accepted(client):
-    for name in ["a" * 128, "0", "A.b:c-d_e", "x:y"]:
-        assert client.send("PUT", key_url(name), {"value": 1}).status_code == 201, name
+    names = ["a" * 128, "0", "A.b:c-d_e", "x:y"]
+    for name in names:
+        response = client.send("PUT", key_url(name), {"value": 1})
+        assert response.status_code == 201, (name, response.content)
+        assert response.json() == {"key": name, "value": 1}
+        assert client.get(key_url(name)).json() == {"key": name, "value": 1}
+    assert listing(client) == dict.fromkeys(names, 1)
 
 
 def test_key_must_be_a_string(client):

@@ -30,8 +30,10 @@ from django.db import connection
 from api_project.celery import app as celery_app
 from tasks_api import broker
 from tests.conftest import Client, need
+from tests.factories import PASSWORD
 from tests.namespace import rabbitmq_available
 from tests.servers import LOG_DIR, celery_worker_command, delete_queue, start_process
+from tests.sessions_api.test_auth import login
 
 FINAL = {"SUCCESS", "FAILURE", "REVOKED"}
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -182,7 +184,7 @@ def make_user(transactional_db: None) -> Callable[..., Any]:
         return get_user_model().objects.create_user(
             username=username or f"user-{uuid.uuid4().hex[:8]}",
             email="someone@example.com",
-            password="a-long-test-password",
+            password=PASSWORD,
             is_staff=is_staff,
         )
 
@@ -191,12 +193,13 @@ def make_user(transactional_db: None) -> Callable[..., Any]:
 
 @pytest.fixture
 def user_api(make_user: Callable[..., Any]) -> Callable[..., Client]:
-    """A browser logged in as a (new or given) user."""
+    """A browser logged in as a (new or given) user, through ``POST /api/v1/auth/login/``
+    as a browser logs in (CSRF token, new session key, ``user_logged_in``)."""
 
     def build(user: Any = None, *, is_staff: bool = False) -> Client:
         client = Client()
-        client.force_login(user or make_user(is_staff=is_staff))
         client.csrf()
+        login(client, user or make_user(is_staff=is_staff))
         return client
 
     return build
@@ -252,13 +255,19 @@ def cancel_queued(client: Client, task_id: str, timeout: float = 10.0) -> dict[s
     The cancel answers ``REVOKED`` at once; the worker's own ``REVOKED`` result shows
     it saw the message and did not run it. Returns the task as polled afterwards.
     """
-    from django_celery_results.models import TaskResult
-
     response = client.send("POST", f"/api/v1/tasks/{task_id}/cancel/")
     assert response.status_code == 202, response.content
     cancelled = response.json()
     assert cancelled["status"] == "REVOKED"
     assert cancelled["finished_at"] is not None and cancelled["started_at"] is None
+    return wait_until_dropped(client, task_id, timeout=timeout)
+
+
+def wait_until_dropped(client: Client, task_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Wait until a worker has seen a cancelled task's message and not run it (its own
+    ``REVOKED`` result); return the task as polled afterwards."""
+    from django_celery_results.models import TaskResult
+
     deadline = time.monotonic() + timeout
     while not TaskResult.objects.filter(task_id=task_id, status="REVOKED").exists():
         assert time.monotonic() < deadline, "no worker dropped the cancelled task"

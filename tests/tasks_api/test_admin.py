@@ -12,8 +12,12 @@ def test_admin_lists_and_shows_task_records_read_only(admin_client):
     record = TaskRecord(name="demo.add", args={"a": 1, "b": 2}, owner_token="t")
     record.celery_result_id = str(record.pk)
     record.save()
-    assert admin_client.get("/admin/tasks_api/taskrecord/").status_code == 200
+    listed = admin_client.get("/admin/tasks_api/taskrecord/")
+    assert listed.status_code == 200
+    assert f"/admin/tasks_api/taskrecord/{record.pk}/change/" in listed.content.decode()
     page = admin_client.get(f"/admin/tasks_api/taskrecord/{record.pk}/change/")
     assert page.status_code == 200
+    shown = page.content.decode()
+    assert "demo.add" in shown and str(record.pk) in shown
     assert b'name="_save"' not in page.content  # no way to change it
     assert admin_client.get("/admin/tasks_api/taskrecord/add/").status_code == 403

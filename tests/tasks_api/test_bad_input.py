@@ -267,12 +267,25 @@ def test_bad_list_query_is_a_problem(query):
 @override_settings(TASKS_ENQUEUE_RATE="3/min")
 def test_enqueue_is_rate_limited_per_owner():
     first, second = Client(), Client()
-    first.csrf()
-    second.csrf()
+    for owner in (first, second):
+        owner.csrf()
+        # A first task makes each an owner (its session's owner token); before that an
+        # anonymous caller counts against its address, which both share.
+        response = owner.send(
+            "POST", "/api/v1/tasks/", {"name": "demo.add", "args": GOOD["demo.add"]}
+        )
+        assert response.status_code == 202, response.content
     for _ in range(3):  # refused requests count too: the limit protects the service
         _assert_problem(first.send("POST", "/api/v1/tasks/", {"name": "nope"}), 400, "unknown_task")
     response = first.send("POST", "/api/v1/tasks/", {"name": "nope"})
     _assert_problem(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
+    # Per owner: another anonymous session from the same address has its own count.
+    for _ in range(3):
+        response = second.send("POST", "/api/v1/tasks/", {"name": "nope"})
+        _assert_problem(response, 400, "unknown_task")
+    _assert_problem(second.send("POST", "/api/v1/tasks/", {"name": "nope"}), 429, "throttled")
     # Polling is not limited.
-    assert first.get("/api/v1/tasks/").status_code == 200
+    listed = first.get("/api/v1/tasks/")
+    assert listed.status_code == 200
+    assert listed.json()["count"] == 1
