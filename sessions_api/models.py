@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sessions_api.client import client_ip, client_user_agent
+from sessions_api.conf import app_settings
 from sessions_api.engines import ENGINE_MODULES, ApiSessionStore, api_session
 from sessions_api.engines.base import FINGERPRINT_LENGTH
 from sessions_api.sealing import seal, unseal
@@ -62,6 +63,8 @@ class UserSessionManager(models.Manager["UserSession"]):
         row, _ = self.update_or_create(
             key_hash=key_hash,
             defaults={
+                # A login again on a logged-in session is a new login: its age restarts.
+                "created_at": now,
                 "user": user,
                 "sealed_key": _sealed_key(session),
                 "engine": session.engine_name,
@@ -83,7 +86,7 @@ class UserSessionManager(models.Manager["UserSession"]):
             return None
         return (
             self.filter(key_hash=key_hash, user_id=user_id)
-            .only("pk", "last_seen_at")
+            .only("pk", "created_at", "last_seen_at")
             .first()
         )
 
@@ -126,7 +129,8 @@ class UserSession(models.Model):
     it from a server-side store; it is empty for ``signed_cookies``.
 
     A row exists exactly while the login is valid: logout and revocation delete it,
-    and a request whose logged-in session has no row is treated as anonymous. That is
+    and a request whose logged-in session has no row, or a row older than
+    ``SESSION_API_MAX_LOGIN_AGE``, is treated as anonymous. That is
     what makes revocation hold for signed cookies, whose data the server cannot delete.
     """
 
@@ -157,6 +161,14 @@ class UserSession(models.Model):
 
     def is_current(self, *, session: ApiSessionStore) -> bool:
         return self.key_hash == session.key_hash()
+
+    def is_past_max_age(self) -> bool:
+        """True once this login is ``SESSION_API_MAX_LOGIN_AGE`` seconds old.
+
+        Read at the moment of asking, so a lower setting ends older logins at once.
+        """
+        age = timedelta(seconds=app_settings.SESSION_API_MAX_LOGIN_AGE)
+        return timezone.now() >= self.created_at + age
 
     def touch(self, *, request: HttpRequest, session: ApiSessionStore) -> None:
         """Refresh last-seen, address and expiry: a write at most once a minute."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,6 +11,7 @@ from rest_framework.exceptions import NotFound
 
 from sessions_api.conf import app_settings
 from sessions_api.engines import ApiSessionStore, api_session, configured_store
+from sessions_api.engines.base import ENDS_KEY
 from sessions_api.models import UserSession
 from sessions_api.policy import (
     OWNER_KEY,
@@ -32,6 +34,15 @@ def session_owner_token(*, session: ApiSessionStore) -> str | None:
     """The anonymous owner token of this session, if it has one (never creates it)."""
     token = session.get(OWNER_KEY)
     return token if isinstance(token, str) else None
+
+
+def session_ends_at(*, session: ApiSessionStore) -> datetime | None:
+    """When this session ends at the latest, whatever its expiry: the end of its login
+    (``SESSION_API_MAX_LOGIN_AGE`` after it began), or None for an anonymous session."""
+    ends = session.get(ENDS_KEY)
+    if not isinstance(ends, int) or isinstance(ends, bool):
+        return None
+    return datetime.fromtimestamp(ends, tz=UTC)
 
 
 def session_keys_list(*, session: ApiSessionStore) -> list[dict[str, Any]]:
