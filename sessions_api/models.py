@@ -4,7 +4,8 @@ The registry's behaviour lives here, on the model and its manager, as django-all
 ``usersessions`` keeps it: ``UserSession.objects.create_from_request()`` on login,
 ``.for_session()`` / ``.rekey()`` / ``.forget()`` as a session's key moves on or ends,
 ``.revoke()`` on a queryset to log sessions out on every engine, and ``row.touch()``
-for last-seen.
+for last-seen. Beside it, ``RetiredOwnerToken``: the anonymous owner tokens whose
+sessions logged in, which own nothing from then on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils import timezone
 from sessions_api.client import client_ip, client_user_agent
 from sessions_api.conf import app_settings
 from sessions_api.engines import ENGINE_MODULES, ApiSessionStore, api_session
-from sessions_api.engines.base import FINGERPRINT_LENGTH
+from sessions_api.engines.base import FINGERPRINT_LENGTH, key_hash_of
 from sessions_api.sealing import seal, unseal
 
 logger = logging.getLogger(__name__)
@@ -195,3 +196,39 @@ class UserSession(models.Model):
                 # briefly unreachable only delays reclaiming the space.
                 logger.warning("Could not delete revoked session %s from its store", self.public_id)
         self.delete()
+
+
+class RetiredOwnerTokenManager(models.Manager["RetiredOwnerToken"]):
+    def retire(self, *, token: str) -> None:
+        """``token`` owns nothing from now on (idempotent)."""
+        self.get_or_create(token_hash=key_hash_of(token))
+
+    def is_retired(self, *, token: str) -> bool:
+        return self.filter(token_hash=key_hash_of(token)).exists()
+
+    def lapsed(self) -> models.QuerySet[RetiredOwnerToken]:
+        """Retired longer ago than any copy of a cookie left untouched can live."""
+        age = timedelta(seconds=app_settings.SESSION_API_MAX_EXPIRY_SECONDS)
+        return self.filter(retired_at__lt=timezone.now() - age)
+
+
+class RetiredOwnerToken(models.Model):
+    """An anonymous owner token whose session logged in (known by its SHA-256).
+
+    On login what the token owned passes to the user and the token leaves the
+    session; a copy of the pre-login cookie still carries it (a planted cookie, or any
+    old ``signed_cookies`` cookie, which still decodes), so it is recorded here and
+    never owns anything again: such a copy gets a new token, and no later login takes
+    over what it makes.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    retired_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = RetiredOwnerTokenManager()
+
+    class Meta:
+        verbose_name = "retired owner token"
+
+    def __str__(self) -> str:
+        return f"owner token {self.token_hash[:FINGERPRINT_LENGTH]} (retired {self.retired_at})"

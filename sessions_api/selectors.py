@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from sessions_api.conf import app_settings
 from sessions_api.engines import ApiSessionStore, api_session, configured_store
 from sessions_api.engines.base import ENDS_KEY
-from sessions_api.models import UserSession
+from sessions_api.models import RetiredOwnerToken, UserSession
 from sessions_api.policy import (
     OWNER_KEY,
     SIGNED_COOKIE_HEADROOM_BYTES,
@@ -31,9 +31,15 @@ def session_engine_name() -> str:
 
 
 def session_owner_token(*, session: ApiSessionStore) -> str | None:
-    """The anonymous owner token of this session, if it has one (never creates it)."""
+    """The anonymous owner token of this session, if it has a live one (never creates it).
+
+    A retired token (its session logged in since, and this is a copy of the cookie from
+    before) is none: it owns nothing.
+    """
     token = session.get(OWNER_KEY)
-    return token if isinstance(token, str) else None
+    if not isinstance(token, str) or RetiredOwnerToken.objects.is_retired(token=token):
+        return None
+    return token
 
 
 def session_ends_at(*, session: ApiSessionStore) -> datetime | None:

@@ -33,7 +33,7 @@ from sessions_api.errors import (
     TooManyKeys,
     ValueTooLarge,
 )
-from sessions_api.models import UserSession
+from sessions_api.models import RetiredOwnerToken, UserSession
 from sessions_api.policy import (
     OWNER_KEY,
     SIGNED_COOKIE_HEADROOM_BYTES,
@@ -42,7 +42,7 @@ from sessions_api.policy import (
     json_size,
     key_validate,
 )
-from sessions_api.selectors import session_ends_at, user_session_get
+from sessions_api.selectors import session_ends_at, session_owner_token, user_session_get
 
 
 def session_key_set(
@@ -162,14 +162,25 @@ def session_owner_token_ensure(*, session: ApiSessionStore) -> str:
     """The caller's anonymous owner token, created (and the session with it) if needed.
 
     A random id kept in the session under ``OWNER_KEY``: it survives ``cycle_key()``
-    and login (which keep the data) and ends with ``flush()``/logout, so things an
-    anonymous caller owns (their tasks) can be found again and handed over on login.
+    (which keeps the data) and ends with ``flush()``/logout, so things an anonymous
+    caller owns (their tasks) can be found again, and handed over on login, where
+    ``session_owner_token_retire()`` ends it. A session that still carries a retired
+    token (a copy of a pre-login cookie) gets a new one.
     """
-    token = session.get(OWNER_KEY)
-    if not isinstance(token, str):
+    token = session_owner_token(session=session)
+    if token is None:
         token = secrets.token_hex(16)
         session[OWNER_KEY] = token
     return token
+
+
+def session_owner_token_retire(*, session: ApiSessionStore) -> None:
+    """On login, once what the token owned has passed to the user: the token leaves the
+    session and is retired, so that no copy of the pre-login cookie owns anything again."""
+    token = session.get(OWNER_KEY)
+    if isinstance(token, str):
+        RetiredOwnerToken.objects.retire(token=token)
+    session.pop(OWNER_KEY, None)
 
 
 def _check_session_limits(
@@ -215,6 +226,7 @@ __all__ = [
     "session_key_set",
     "session_keys_clear",
     "session_owner_token_ensure",
+    "session_owner_token_retire",
     "sessions_clear_expired",
     "user_login",
     "user_login_record",
@@ -306,8 +318,10 @@ def sessions_clear_expired() -> int:
 
     The store part is Django's ``clearsessions`` (a no-op for ``cache``, whose entries
     expire on their own, and for ``signed_cookies``); the registry rows of logins past
-    their expiry go with them. Returns how many registry rows were removed.
+    their expiry go with them, and retired owner tokens older than any untouched cookie
+    can live. Returns how many registry rows were removed.
     """
     call_command("clearsessions", verbosity=0)
     deleted, _ = UserSession.objects.expired().delete()
+    RetiredOwnerToken.objects.lapsed().delete()
     return deleted
