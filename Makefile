@@ -70,9 +70,10 @@ schema: install .secret_key
 check-schema: install
 	$(VENV)/bin/pytest -q tests/test_schema.py -k committed
 
-## fuzz: the schemathesis run of the test suite with 20 times the examples (a few minutes)
+## fuzz: the fuzzing of the test suite, deeper and random each time: schemathesis with 20
+## times the examples, and the in-process hostile-input fuzzer with 200 per input
 fuzz: install
-	FUZZ_EXAMPLES=500 $(VENV)/bin/pytest -q -s tests/test_fuzz.py
+	FUZZ_EXAMPLES=500 FUZZ_HOSTILE_EXAMPLES=200 $(VENV)/bin/pytest -q -s tests/test_fuzz.py tests/test_hostile_input.py
 
 ## soak: 50 clients for 5 minutes on PostgreSQL, Redis and RabbitMQ (not part of test)
 soak: install

@@ -157,6 +157,9 @@ try:
     SESSION_API_MAX_EXPIRY_SECONDS = env.int(
         "SESSION_API_MAX_EXPIRY_SECONDS", app_defaults["SESSION_API_MAX_EXPIRY_SECONDS"], minimum=1
     )
+    SESSION_API_MAX_LOGIN_AGE = env.int(
+        "SESSION_API_MAX_LOGIN_AGE", app_defaults["SESSION_API_MAX_LOGIN_AGE"], minimum=1
+    )
     # Django's own error pages answer problem+json under these paths.
     SESSION_API_PROBLEM_PATHS = ("/api/", "/healthz", "/readyz")
 

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_API_MAX_SESSION_BYTES": 65536,
     "SESSION_API_MAX_KEYS": 256,
     "SESSION_API_MAX_EXPIRY_SECONDS": 31536000,
+    # A login ends this many seconds after it began, whatever its expiry says.
+    "SESSION_API_MAX_LOGIN_AGE": 2592000,
     # Paths whose errors Django's own handlers answer as problem+json.
     "SESSION_API_PROBLEM_PATHS": ("/api/",),
     # Accounts.

@@ -6,11 +6,12 @@ costs nothing, and works with the database down), and reading it only reads: the
 session's user, and whether the login still has its registry row (one indexed query for
 a logged-in session, none for an anonymous one). What the check found is acted on
 explicitly by ``login_check_finish()``: a login whose row is gone (logged out, revoked,
-or its password changed elsewhere) is ended by flushing the session, whatever the cookie
-says, and last-seen is refreshed at most once a minute. The API's base view calls it
-once DRF has authenticated the request, before any view code runs, so a revoked
-session's data is never served; the middleware calls it again (a no-op by then) on the
-way out, for every other view.
+or its password changed elsewhere) or older than ``SESSION_API_MAX_LOGIN_AGE`` is ended
+by flushing the session (and dropping the row), whatever the cookie says, and last-seen
+is refreshed at most once a minute. The API's base view calls it once DRF has
+authenticated the request, before any view code runs, so a revoked session's data is
+never served; the middleware calls it again (a no-op by then) on the way out, for every
+other view.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class LoginCheck:
 
     user: Any
     row: UserSession | None = None
-    ended: bool = False  # a login without its row: to be ended
+    ended: bool = False  # a login without its row, or past its age: to be ended
     finished: bool = False
 
 
@@ -50,7 +51,7 @@ def login_check(request: HttpRequest) -> LoginCheck:
             check.row = UserSession.objects.for_session(
                 session=api_session(request), user_id=user.pk
             )
-            if check.row is None:
+            if check.row is None or check.row.is_past_max_age():
                 check.user, check.ended = AnonymousUser(), True
         setattr(request, LOGIN_CHECK_ATTRIBUTE, check)
     return check
@@ -63,6 +64,8 @@ def login_check_finish(request: HttpRequest) -> None:
         return
     check.finished = True
     if check.ended:
+        if check.row is not None:
+            check.row.delete()  # past its age: ended like a revocation
         api_session(request).flush()  # also deletes a server-side copy
     elif check.row is not None:
         check.row.touch(request=request, session=api_session(request))

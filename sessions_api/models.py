@@ -4,7 +4,8 @@ The registry's behaviour lives here, on the model and its manager, as django-all
 ``usersessions`` keeps it: ``UserSession.objects.create_from_request()`` on login,
 ``.for_session()`` / ``.rekey()`` / ``.forget()`` as a session's key moves on or ends,
 ``.revoke()`` on a queryset to log sessions out on every engine, and ``row.touch()``
-for last-seen.
+for last-seen. Beside it, ``RetiredOwnerToken``: the anonymous owner tokens whose
+sessions logged in, which own nothing from then on.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sessions_api.client import client_ip, client_user_agent
+from sessions_api.conf import app_settings
 from sessions_api.engines import ENGINE_MODULES, ApiSessionStore, api_session
-from sessions_api.engines.base import FINGERPRINT_LENGTH
+from sessions_api.engines.base import FINGERPRINT_LENGTH, key_hash_of
 from sessions_api.sealing import seal, unseal
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ class UserSessionManager(models.Manager["UserSession"]):
         row, _ = self.update_or_create(
             key_hash=key_hash,
             defaults={
+                # A login again on a logged-in session is a new login: its age restarts.
+                "created_at": now,
                 "user": user,
                 "sealed_key": _sealed_key(session),
                 "engine": session.engine_name,
@@ -83,7 +87,7 @@ class UserSessionManager(models.Manager["UserSession"]):
             return None
         return (
             self.filter(key_hash=key_hash, user_id=user_id)
-            .only("pk", "last_seen_at")
+            .only("pk", "created_at", "last_seen_at")
             .first()
         )
 
@@ -126,7 +130,8 @@ class UserSession(models.Model):
     it from a server-side store; it is empty for ``signed_cookies``.
 
     A row exists exactly while the login is valid: logout and revocation delete it,
-    and a request whose logged-in session has no row is treated as anonymous. That is
+    and a request whose logged-in session has no row, or a row older than
+    ``SESSION_API_MAX_LOGIN_AGE``, is treated as anonymous. That is
     what makes revocation hold for signed cookies, whose data the server cannot delete.
     """
 
@@ -158,6 +163,14 @@ class UserSession(models.Model):
     def is_current(self, *, session: ApiSessionStore) -> bool:
         return self.key_hash == session.key_hash()
 
+    def is_past_max_age(self) -> bool:
+        """True once this login is ``SESSION_API_MAX_LOGIN_AGE`` seconds old.
+
+        Read at the moment of asking, so a lower setting ends older logins at once.
+        """
+        age = timedelta(seconds=app_settings.SESSION_API_MAX_LOGIN_AGE)
+        return timezone.now() >= self.created_at + age
+
     def touch(self, *, request: HttpRequest, session: ApiSessionStore) -> None:
         """Refresh last-seen, address and expiry: a write at most once a minute."""
         now = timezone.now()
@@ -183,3 +196,39 @@ class UserSession(models.Model):
                 # briefly unreachable only delays reclaiming the space.
                 logger.warning("Could not delete revoked session %s from its store", self.public_id)
         self.delete()
+
+
+class RetiredOwnerTokenManager(models.Manager["RetiredOwnerToken"]):
+    def retire(self, *, token: str) -> None:
+        """``token`` owns nothing from now on (idempotent)."""
+        self.get_or_create(token_hash=key_hash_of(token))
+
+    def is_retired(self, *, token: str) -> bool:
+        return self.filter(token_hash=key_hash_of(token)).exists()
+
+    def lapsed(self) -> models.QuerySet[RetiredOwnerToken]:
+        """Retired longer ago than any copy of a cookie left untouched can live."""
+        age = timedelta(seconds=app_settings.SESSION_API_MAX_EXPIRY_SECONDS)
+        return self.filter(retired_at__lt=timezone.now() - age)
+
+
+class RetiredOwnerToken(models.Model):
+    """An anonymous owner token whose session logged in (known by its SHA-256).
+
+    On login what the token owned passes to the user and the token leaves the
+    session; a copy of the pre-login cookie still carries it (a planted cookie, or any
+    old ``signed_cookies`` cookie, which still decodes), so it is recorded here and
+    never owns anything again: such a copy gets a new token, and no later login takes
+    over what it makes.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    retired_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = RetiredOwnerTokenManager()
+
+    class Meta:
+        verbose_name = "retired owner token"
+
+    def __str__(self) -> str:
+        return f"owner token {self.token_hash[:FINGERPRINT_LENGTH]} (retired {self.retired_at})"

@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from sessions_api.conf import app_settings
@@ -35,6 +35,7 @@ from sessions_api.errors import (
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+_JSON = JSONRenderer()
 
 
 # --- Rendering ---------------------------------------------------------------------
@@ -108,13 +109,23 @@ def problem_from_exception(exc: exceptions.APIException) -> dict[str, Any]:
     )
 
 
-def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    response = Response(body, status=body["status"], headers=headers)
-    response.content_type = PROBLEM_CONTENT_TYPE
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> HttpResponse:
+    """The problem as JSON, whatever the view renders otherwise.
+
+    A plain ``HttpResponse``, rendered here: DRF renders a ``Response`` with the view's
+    negotiated renderer, or, when negotiation itself failed (``?format=`` naming no
+    renderer), with the view's first one, which for the schema view is YAML.
+    """
+    response = HttpResponse(
+        _JSON.render(body), status=body["status"], content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in (headers or {}).items():
+        if name.lower() != "content-type":
+            response[name] = value
     return response
 
 
-def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """DRF's ``EXCEPTION_HANDLER``: every error raised in a view becomes a problem."""
     if isinstance(exc, DEPENDENCY_ERRORS):
         logger.warning("Dependency unavailable: %s: %s", type(exc).__name__, exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,7 +11,8 @@ from rest_framework.exceptions import NotFound
 
 from sessions_api.conf import app_settings
 from sessions_api.engines import ApiSessionStore, api_session, configured_store
-from sessions_api.models import UserSession
+from sessions_api.engines.base import ENDS_KEY
+from sessions_api.models import RetiredOwnerToken, UserSession
 from sessions_api.policy import (
     OWNER_KEY,
     SIGNED_COOKIE_HEADROOM_BYTES,
@@ -29,9 +31,24 @@ def session_engine_name() -> str:
 
 
 def session_owner_token(*, session: ApiSessionStore) -> str | None:
-    """The anonymous owner token of this session, if it has one (never creates it)."""
+    """The anonymous owner token of this session, if it has a live one (never creates it).
+
+    A retired token (its session logged in since, and this is a copy of the cookie from
+    before) is none: it owns nothing.
+    """
     token = session.get(OWNER_KEY)
-    return token if isinstance(token, str) else None
+    if not isinstance(token, str) or RetiredOwnerToken.objects.is_retired(token=token):
+        return None
+    return token
+
+
+def session_ends_at(*, session: ApiSessionStore) -> datetime | None:
+    """When this session ends at the latest, whatever its expiry: the end of its login
+    (``SESSION_API_MAX_LOGIN_AGE`` after it began), or None for an anonymous session."""
+    ends = session.get(ENDS_KEY)
+    if not isinstance(ends, int) or isinstance(ends, bool):
+        return None
+    return datetime.fromtimestamp(ends, tz=UTC)
 
 
 def session_keys_list(*, session: ApiSessionStore) -> list[dict[str, Any]]:

@@ -103,7 +103,9 @@ class ExpirySerializer(serializers.Serializer):
         "server-side lifetime, `SESSION_COOKIE_AGE`. For `seconds` it is the full "
         "inactivity window, counted from the session's last save: a request that only "
         "reads does not extend it (a write does, and so does every request with "
-        "`SESSION_SAVE_EVERY_REQUEST`)."
+        "`SESSION_SAVE_EVERY_REQUEST`). A logged-in session's expiry never passes the "
+        "end of its login (`SESSION_API_MAX_LOGIN_AGE` after it began): age and date are "
+        "capped there."
     )
     expires_at = serializers.DateTimeField(help_text="`get_expiry_date()`, in UTC.")
     at_browser_close = serializers.BooleanField(help_text="`get_expire_at_browser_close()`.")
@@ -209,12 +211,14 @@ class ExpiryUpdateSerializer(serializers.Serializer):
         min_value=1,
         help_text="`set_expiry(seconds)`: expire after this many seconds of inactivity "
         f"(1 to `SESSION_API_MAX_EXPIRY_SECONDS`, default "
-        f"{DEFAULTS['SESSION_API_MAX_EXPIRY_SECONDS']}).",
+        f"{DEFAULTS['SESSION_API_MAX_EXPIRY_SECONDS']}; when logged in, at most the "
+        "seconds left of the login, else `max_login_age`).",
     )
     expires_at = AwareDateTimeField(
         required=False,
         help_text="`set_expiry(datetime)`: expire at this moment; in the future, within "
-        "the same maximum, with a UTC offset.",
+        "the same maximum, with a UTC offset; when logged in, not after the login ends "
+        "(`max_login_age`).",
     )
     at_browser_close = serializers.BooleanField(
         required=False, help_text="`true` only: `set_expiry(0)`, expire when the browser closes."

@@ -8,7 +8,9 @@ browser-cookie guard of the signed-cookie engine in one place.
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +20,12 @@ from django.core.management import call_command
 from django.db import transaction
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
-from rest_framework.exceptions import NotFound, ValidationError
+from django.utils import timezone
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 
 from sessions_api.conf import app_settings
 from sessions_api.engines import ApiSessionStore, api_session
+from sessions_api.engines.base import ENDS_KEY
 from sessions_api.errors import (
     InvalidCredentials,
     KeyExists,
@@ -29,7 +33,7 @@ from sessions_api.errors import (
     TooManyKeys,
     ValueTooLarge,
 )
-from sessions_api.models import UserSession
+from sessions_api.models import RetiredOwnerToken, UserSession
 from sessions_api.policy import (
     OWNER_KEY,
     SIGNED_COOKIE_HEADROOM_BYTES,
@@ -38,7 +42,7 @@ from sessions_api.policy import (
     json_size,
     key_validate,
 )
-from sessions_api.selectors import user_session_get
+from sessions_api.selectors import session_ends_at, session_owner_token, user_session_get
 from sessions_api.throttling import login_attempt_reserve
 
 
@@ -93,7 +97,10 @@ def session_expiry_set(
     """Map the three forms of the expiry PUT onto ``set_expiry()``.
 
     Exactly one form is given (the serializer sees to it): ``seconds`` of inactivity,
-    an absolute ``expires_at``, or ``at_browser_close`` (``set_expiry(0)``).
+    an absolute ``expires_at``, or ``at_browser_close`` (``set_expiry(0)``). On a
+    logged-in session neither of the first two may end later than the login does
+    (``SESSION_API_MAX_LOGIN_AGE``): ``400 invalid`` on that field. Browser close is
+    allowed; its server-side lifetime is capped at the login's end like every expiry.
     """
     value: int | datetime
     if at_browser_close:
@@ -104,9 +111,27 @@ def session_expiry_set(
         value = expires_at.astimezone(UTC)
     else:  # pragma: no cover - the serializer guarantees one form
         raise ValueError("session_expiry_set() needs one expiry form.")
+    ends = session_ends_at(session=session)
+    if ends is not None and not at_browser_close:
+        _check_login_end(ends=ends, seconds=seconds, expires_at=expires_at)
     stored = value.isoformat() if isinstance(value, datetime) else value
     _check_session_limits(session=session, client_data=None, changes={"_session_expiry": stored})
     session.set_expiry(value)
+
+
+def _check_login_end(*, ends: datetime, seconds: int | None, expires_at: datetime | None) -> None:
+    """Refuse an expiry that would outlast the login (``SESSION_API_MAX_LOGIN_AGE``)."""
+    left = max(0, math.floor((ends - timezone.now()).total_seconds()))
+    why = (
+        f"this login ends at {ends.isoformat()}, SESSION_API_MAX_LOGIN_AGE seconds after "
+        "it began, and no expiry may outlast it"
+    )
+    if seconds is not None and seconds > left:
+        message = f"Ensure this value is at most {left}: {why}."
+        raise ValidationError({"seconds": [ErrorDetail(message, code="max_login_age")]})
+    if expires_at is not None and expires_at > ends:
+        message = f"The expiry must be at most {ends.isoformat()}: {why}."
+        raise ValidationError({"expires_at": [ErrorDetail(message, code="max_login_age")]})
 
 
 def session_expiry_reset(*, session: ApiSessionStore) -> None:
@@ -138,14 +163,25 @@ def session_owner_token_ensure(*, session: ApiSessionStore) -> str:
     """The caller's anonymous owner token, created (and the session with it) if needed.
 
     A random id kept in the session under ``OWNER_KEY``: it survives ``cycle_key()``
-    and login (which keep the data) and ends with ``flush()``/logout, so things an
-    anonymous caller owns (their tasks) can be found again and handed over on login.
+    (which keeps the data) and ends with ``flush()``/logout, so things an anonymous
+    caller owns (their tasks) can be found again, and handed over on login, where
+    ``session_owner_token_retire()`` ends it. A session that still carries a retired
+    token (a copy of a pre-login cookie) gets a new one.
     """
-    token = session.get(OWNER_KEY)
-    if not isinstance(token, str):
+    token = session_owner_token(session=session)
+    if token is None:
         token = secrets.token_hex(16)
         session[OWNER_KEY] = token
     return token
+
+
+def session_owner_token_retire(*, session: ApiSessionStore) -> None:
+    """On login, once what the token owned has passed to the user: the token leaves the
+    session and is retired, so that no copy of the pre-login cookie owns anything again."""
+    token = session.get(OWNER_KEY)
+    if isinstance(token, str):
+        RetiredOwnerToken.objects.retire(token=token)
+    session.pop(OWNER_KEY, None)
 
 
 def _check_session_limits(
@@ -191,6 +227,7 @@ __all__ = [
     "session_key_set",
     "session_keys_clear",
     "session_owner_token_ensure",
+    "session_owner_token_retire",
     "sessions_clear_expired",
     "user_login",
     "user_login_record",
@@ -241,8 +278,12 @@ def user_logout(*, request: HttpRequest) -> None:
 
 
 def user_login_record(*, request: HttpRequest, user: Any) -> UserSession | None:
-    """Register the session ``request`` has just logged ``user`` into (on login)."""
+    """Register the session ``request`` has just logged ``user`` into (on login), and
+    give the login its end, ``SESSION_API_MAX_LOGIN_AGE`` seconds from now."""
     session = api_session(request)
+    # The login's hard end: every expiry of the session is capped at it from now on
+    # (see engines.base), and the registry row ends the login then on every request.
+    session[ENDS_KEY] = math.floor(time.time()) + app_settings.SESSION_API_MAX_LOGIN_AGE
     session_identity_ensure(session=session)
     return UserSession.objects.create_from_request(request=request, user=user)
 
@@ -294,8 +335,10 @@ def sessions_clear_expired() -> int:
 
     The store part is Django's ``clearsessions`` (a no-op for ``cache``, whose entries
     expire on their own, and for ``signed_cookies``); the registry rows of logins past
-    their expiry go with them. Returns how many registry rows were removed.
+    their expiry go with them, and retired owner tokens older than any untouched cookie
+    can live. Returns how many registry rows were removed.
     """
     call_command("clearsessions", verbosity=0)
     deleted, _ = UserSession.objects.expired().delete()
+    RetiredOwnerToken.objects.lapsed().delete()
     return deleted

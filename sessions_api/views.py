@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sessions_api import selectors, services
-from sessions_api.conf import app_settings
+from sessions_api.conf import DEFAULTS, app_settings
 from sessions_api.drf_internals import django_request
 from sessions_api.engines import api_session
 from sessions_api.policy import KEY_NAME_SCHEMA
@@ -224,7 +224,11 @@ class SessionExpiryView(ApiView):
         "(`set_expiry(datetime)`) or `at_browser_close: true` (`set_expiry(0)`); other "
         "fields are ignored. The server enforces the new expiry on every engine, "
         "`signed_cookies` included. The response's `Set-Cookie` carries the new "
-        "lifetime (`Max-Age`/`Expires`, none for `at_browser_close`).",
+        "lifetime (`Max-Age`/`Expires`, none for `at_browser_close`). A login ends "
+        "`SESSION_API_MAX_LOGIN_AGE` seconds (default "
+        f"{DEFAULTS['SESSION_API_MAX_LOGIN_AGE']}) after it began, whatever its expiry "
+        "says: on a logged-in session, `seconds` or `expires_at` that would end later is "
+        "`400 invalid` (field error code `max_login_age`).",
         request=ExpiryUpdateSerializer,
         responses={200: ExpirySerializer, **problems(400, 403, 413, 415, 503)},
         tags=["expiry"],

@@ -37,7 +37,11 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied, Valida
 from sessions_api.engines import ApiSessionStore
 from sessions_api.request_log import current_request_id
 from sessions_api.selectors import session_engine_name, session_owner_token
-from sessions_api.services import session_owner_token_ensure, sessions_clear_expired
+from sessions_api.services import (
+    session_owner_token_ensure,
+    session_owner_token_retire,
+    sessions_clear_expired,
+)
 from tasks_api import broker
 from tasks_api.conf import app_settings
 from tasks_api.errors import (
@@ -259,12 +263,19 @@ def task_start(*, task_id: str) -> bool:
 
 
 def tasks_adopt_anonymous(*, user: Any, session: ApiSessionStore | None) -> int:
-    """On login: the anonymous session's tasks become the user's; return how many."""
-    token = session_owner_token(session=session) if session is not None else None
-    if not token:
+    """On login: the anonymous session's tasks become the user's; return how many.
+
+    The owner token then leaves the session and is retired: a copy of the pre-login
+    cookie owns nothing more, and what it enqueues later no login adopts.
+    """
+    if session is None:
         return 0
-    anonymous = TaskRecord.objects.filter(owner_user__isnull=True, owner_token=token)
+    token = session_owner_token(session=session)
+    anonymous = TaskRecord.objects.filter(owner_user__isnull=True, owner_token=token or "")
     with transaction.atomic():
+        session_owner_token_retire(session=session)
+        if not token:
+            return 0
         # An Idempotency-Key the user already holds stays with the user's own task.
         taken = TaskRecord.objects.filter(owner_user=user).exclude(idempotency_key="")
         anonymous.filter(idempotency_key__in=taken.values("idempotency_key")).update(

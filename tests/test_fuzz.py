@@ -1,8 +1,15 @@
 """Fuzzing: schemathesis against a live server, from the committed schema.
 
 Positive and negative data, every default check, with a session cookie and a CSRF
-token: any server error or schema-conformance failure fails the test. This bounded run
-is part of `make test`; `make fuzz` runs the same with many more examples.
+token: any server error or schema-conformance failure fails the test. A third run
+replaces one input of each case (a query, path or header parameter, a header the API
+reads, a body field) with a hostile value from ``tests/hostile.py`` (Unicode digits,
+NFKC lookalikes, invisible, direction and control characters, numbers as strings,
+very long strings; ``tests/schemathesis_hooks.py``), which schema-driven generation
+never sends, and checks only that nothing is a server error and every error is a
+problem document. This bounded run is part of `make test`; `make fuzz` runs the same
+with many more examples (and ``tests/test_hostile_input.py``, the same vocabulary in
+process, deeper).
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
         REGISTER_THROTTLE_RATE="100000/min",
     )
     manage("migrate", "--noinput", env=env)
+    # The account whose lookalikes the hostile run registers (tests/schemathesis_hooks.py).
+    code = "from django.contrib.auth.models import User; User.objects.create_user('fuzzer')"
+    manage("shell", "-c", code, env=env)
     try:
         with gunicorn(env, workers=2) as base:
             common = [
@@ -54,12 +64,17 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
                 "20261125",
                 "--workers",
                 "1",
-                "--mode",
-                "all",
             ]
+            every_mode = ["--mode", "all"]
             runs = [
                 run_schemathesis(
-                    [*common, *session_headers(base), "--phases", "examples,coverage,fuzzing"]
+                    [
+                        *common,
+                        *every_mode,
+                        *session_headers(base),
+                        "--phases",
+                        "examples,coverage,fuzzing",
+                    ]
                 ),
                 # The stateful phase follows links (create a key, then read it) with one
                 # cookie header throughout, so it gets a fresh session (the first run
@@ -68,17 +83,30 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
                 run_schemathesis(
                     [
                         *common,
+                        *every_mode,
                         *session_headers(base),
                         "--phases",
                         "stateful",
                         *[arg for op in ROTATING for arg in ("--exclude-operation-id", op)],
                     ]
                 ),
+                # Valid cases, each with one hostile input (tests/schemathesis_hooks.py).
+                run_schemathesis(
+                    [
+                        *common,
+                        "--mode",
+                        "positive",
+                        *session_headers(base),
+                        "--phases",
+                        "fuzzing",
+                    ],
+                    config="tests/schemathesis-hostile.toml",
+                ),
             ]
     finally:
         delete_queue(queue)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for name, result in zip(("fuzz-phases", "fuzz-stateful"), runs, strict=True):
+    for name, result in zip(("fuzz-phases", "fuzz-stateful", "fuzz-hostile"), runs, strict=True):
         (ARTIFACTS / f"{name}.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
         summary = [line for line in result.stdout.splitlines() if line.strip()][-12:]
         print(f"\n{name} (full report: test-artifacts/{name}.txt)\n" + "\n".join(summary))
@@ -109,12 +137,14 @@ def session_headers(base: str) -> list[str]:
     return ["-H", f"Cookie: {cookie}", "-H", f"X-CSRFToken: {browser.csrf}"]
 
 
-def run_schemathesis(args: list[str]) -> subprocess.CompletedProcess:
+def run_schemathesis(
+    args: list[str], *, config: str = "tests/schemathesis.toml"
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(SCHEMATHESIS),
             "--config-file",
-            "tests/schemathesis.toml",
+            config,
             "run",
             "openapi/schema.yaml",
             *args,

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import Client
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,3 +62,13 @@ def test_schema_and_docs_are_served(client):
         assert "http://" not in html.replace("http://testserver", "")
         assert "https://" not in html
         assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_an_unknown_schema_format_is_a_json_problem(db):
+    """The schema view renders YAML; its errors are problem documents in JSON all the same
+    (negotiation failed, so DRF would render them with the view's first renderer)."""
+    for query in ("format=xml", "format=%C2%B2"):
+        response = Client().get(f"/api/schema/?{query}")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "not_found"

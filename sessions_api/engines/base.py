@@ -12,6 +12,11 @@ What Django's stores leave to us, done once here:
   their ``expire_date``, which Django checks on every read (and so do our locked read
   and compare-and-set): they write no stamp (``stamps_expiry = False``), so a row's
   ``Session.get_decoded()`` is the data alone, as with Django's store.
+* **A hard end.** A session may carry ``ENDS_KEY``, a time it must not outlive whatever
+  its expiry says (a login's absolute lifetime: the login flow sets it). Every expiry
+  the store computes, the cookie's ``Max-Age``, a row's ``expire_date``, a cache TTL and
+  the stamp above, is capped at it (``get_expiry_age()``/``get_expiry_date()``), and
+  ``load()`` treats data past it like data past its expiry.
 * **No lost updates.** Django loads the whole dict at the start of a request and
   saves it whole at the end, so two overlapping requests that change different keys of
   one session lose one change. Here ``save()`` first tries a compare-and-set
@@ -39,17 +44,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.dispatch import Signal
+from django.utils import timezone
 
 # Bookkeeping keys. They start with "_" like Django's own, so the API never lists,
 # counts or lets a client write them.
 EXPIRES_KEY = "_sa_exp"
+# The Unix time this session ends at the latest, whatever its expiry (see "A hard end").
+ENDS_KEY = "_sa_end"
 FINGERPRINT_LENGTH = 12
 
 
@@ -110,7 +120,7 @@ class ApiSessionStore(SessionBase):
     cookie_limit_bytes: ClassVar[int | None] = None
     #: The keys the engine itself keeps in the data (never the client's, and not
     #: "data" for ``is_empty``).
-    bookkeeping_keys: ClassVar[frozenset[str]] = frozenset({EXPIRES_KEY})
+    bookkeeping_keys: ClassVar[frozenset[str]] = frozenset({EXPIRES_KEY, ENDS_KEY})
     #: False where the store keeps the expiry time itself and checks it on every read
     #: (the ``db`` row's ``expire_date``): ``save()`` then writes no ``EXPIRES_KEY``.
     stamps_expiry: ClassVar[bool] = True
@@ -178,9 +188,43 @@ class ApiSessionStore(SessionBase):
 
     @staticmethod
     def is_past_expiry(data: dict[str, Any]) -> bool:
-        """True when ``data`` carries an expiry stamp that has passed."""
-        stamp = data.get(EXPIRES_KEY)
-        return isinstance(stamp, int) and stamp <= time.time()
+        """True when ``data`` carries an expiry stamp or a hard end that has passed."""
+        now = time.time()
+        for key in (EXPIRES_KEY, ENDS_KEY):
+            stamp = data.get(key)
+            if isinstance(stamp, int) and stamp <= now:
+                return True
+        return False
+
+    # --- The hard end ----------------------------------------------------------------
+
+    def ends_at(self) -> int | None:
+        """``ENDS_KEY`` of the data already loaded (Unix time), or None.
+
+        Never loads: Django's stores ask for the expiry inside ``load()`` itself
+        (``cached_db``, for the cache's timeout), and promise not to load when given it.
+        """
+        data = getattr(self, "_session_cache", None)
+        ends = data.get(ENDS_KEY) if isinstance(data, dict) else None
+        return ends if isinstance(ends, int) and not isinstance(ends, bool) else None
+
+    def get_expiry_age(self, **kwargs: Any) -> int:
+        age: int = super().get_expiry_age(**kwargs)
+        ends = self.ends_at()
+        if ends is None:
+            return age
+        modification = kwargs.get("modification") or timezone.now()
+        return max(0, min(age, math.floor(ends - modification.timestamp())))
+
+    def get_expiry_date(self, **kwargs: Any) -> datetime:
+        date: datetime = super().get_expiry_date(**kwargs)
+        ends = self.ends_at()
+        if ends is None:
+            return date
+        limit = datetime.fromtimestamp(ends, tz=UTC)
+        if timezone.is_naive(date):  # USE_TZ = False
+            limit = timezone.make_naive(limit)
+        return min(date, limit)
 
     def load(self) -> dict[str, Any]:
         data: dict[str, Any] = super().load()
