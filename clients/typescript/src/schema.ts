@@ -226,7 +226,7 @@ export interface paths {
         get: operations["session_expiry_retrieve"];
         /**
          * Change my session's expiry
-         * @description Exactly one of `seconds` (`set_expiry(seconds)`), `expires_at` (`set_expiry(datetime)`) or `at_browser_close: true` (`set_expiry(0)`); other fields are ignored. The server enforces the new expiry on every engine, `signed_cookies` included. The response's `Set-Cookie` carries the new lifetime (`Max-Age`/`Expires`, none for `at_browser_close`).
+         * @description Exactly one of `seconds` (`set_expiry(seconds)`), `expires_at` (`set_expiry(datetime)`) or `at_browser_close: true` (`set_expiry(0)`); other fields are ignored. The server enforces the new expiry on every engine, `signed_cookies` included. The response's `Set-Cookie` carries the new lifetime (`Max-Age`/`Expires`, none for `at_browser_close`). A login ends `SESSION_API_MAX_LOGIN_AGE` seconds (default 2592000) after it began, whatever its expiry says: on a logged-in session, `seconds` or `expires_at` that would end later is `400 invalid` (field error code `max_login_age`).
          */
         put: operations["session_expiry_update"];
         post?: never;
@@ -398,7 +398,7 @@ export interface components {
          */
         EngineEnum: "db" | "file" | "cache" | "cached_db" | "signed_cookies";
         Expiry: {
-            /** @description `get_expiry_age()` in seconds. For `browser_close` this is the server-side lifetime, `SESSION_COOKIE_AGE`. For `seconds` it is the full inactivity window, counted from the session's last save: a request that only reads does not extend it (a write does, and so does every request with `SESSION_SAVE_EVERY_REQUEST`). */
+            /** @description `get_expiry_age()` in seconds. For `browser_close` this is the server-side lifetime, `SESSION_COOKIE_AGE`. For `seconds` it is the full inactivity window, counted from the session's last save: a request that only reads does not extend it (a write does, and so does every request with `SESSION_SAVE_EVERY_REQUEST`). A logged-in session's expiry never passes the end of its login (`SESSION_API_MAX_LOGIN_AGE` after it began): age and date are capped there. */
             age: number;
             /**
              * Format: date-time
@@ -419,11 +419,11 @@ export interface components {
         };
         /** @description Exactly one of the three forms of ``set_expiry()``. */
         ExpiryUpdateRequest: {
-            /** @description `set_expiry(seconds)`: expire after this many seconds of inactivity (1 to `SESSION_API_MAX_EXPIRY_SECONDS`, default 31536000). */
+            /** @description `set_expiry(seconds)`: expire after this many seconds of inactivity (1 to `SESSION_API_MAX_EXPIRY_SECONDS`, default 31536000; when logged in, at most the seconds left of the login, else `max_login_age`). */
             seconds?: number;
             /**
              * Format: date-time
-             * @description `set_expiry(datetime)`: expire at this moment; in the future, within the same maximum, with a UTC offset.
+             * @description `set_expiry(datetime)`: expire at this moment; in the future, within the same maximum, with a UTC offset; when logged in, not after the login ends (`max_login_age`).
              */
             expires_at?: string;
             /** @description `true` only: `set_expiry(0)`, expire when the browser closes. */
