@@ -13,10 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.core.cache import cache
 from django.test import override_settings
-from rest_framework.test import APIClient
 
 from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
 from tests.namespace import (
@@ -27,25 +24,15 @@ from tests.namespace import (
     delete_cache_keys,
     redis_available,
 )
-from tests.servers import LogCheck, remember_secret, secrets_in_logs
+from tests.servers import LogCheck, secrets_in_logs
 from tests.settings import REDIS_AVAILABLE
+from tests.support.clients import Client, clear_run_cache, need
+from tests.support.engines import CACHE_ENGINES, parametrizes, selected_engines
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-ENGINES = list(SESSION_ENGINES)
-CACHE_ENGINES = {"cache", "cached_db"}
 # The in-process log file's handler, and what the run's log check found.
 _RUN_LOG: logging.Handler | None = None
 _LOG_CHECK: LogCheck | None = None
 _EXIT_STATUS: int | None = None
-
-
-def need(available: bool, what: str) -> None:
-    """Skip a test whose real service is missing; under CI=true that is a failure."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is not reachable, and CI=true requires it.")
-    pytest.skip(f"{what} is not reachable.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -122,59 +109,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(LOG_DIR, ignore_errors=True)
 
 
-class Client(APIClient):
-    """An APIClient that enforces CSRF like a browser does and sends JSON.
-
-    It notes every session cookie and CSRF token it receives, so the log check at the
-    end of the run can prove none of them was logged.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(enforce_csrf_checks=True, **kwargs)
-
-    def request(self, **kwargs: Any):
-        response = super().request(**kwargs)
-        for morsel in response.cookies.values():
-            remember_secret(morsel.value)
-        return response
-
-    def csrf(self) -> str:
-        """Fetch a CSRF token and send it on every later request."""
-        response = self.get("/api/v1/auth/csrf/")
-        assert response.status_code == 200, response.content
-        token = response.json()["csrf_token"]
-        remember_secret(token)
-        self.credentials(HTTP_X_CSRFTOKEN=token)
-        return token
-
-    def generic(self, method: str, path: str, data: Any = "", content_type: Any = None, **kw: Any):
-        return super().generic(method, path, data, content_type or "application/json", **kw)
-
-    def send(self, method: str, path: str, body: Any = None, **kw: Any):
-        """JSON-encode ``body`` and send it with ``method``."""
-        import json
-
-        data = "" if body is None else json.dumps(body)
-        return self.generic(method, path, data, "application/json", **kw)
-
-    def session_cookie(self) -> str | None:
-        morsel = self.cookies.get(settings.SESSION_COOKIE_NAME)
-        return morsel.value if morsel and morsel.value else None
-
-
-def clear_run_cache() -> None:
-    """Empty this process's cache, and only it.
-
-    On Redis that is the keys under this process's KEY_PREFIX (tests/settings.py), not
-    FLUSHDB: the database is shared with the servers the tests start (each under a
-    prefix of its own) and with other runs.
-    """
-    if not REDIS_AVAILABLE:
-        cache.clear()  # local memory: this process's own
-        return
-    delete_cache_keys(cache.key_prefix, client=cache._cache.get_client(write=True))
-
-
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     clear_run_cache()
@@ -182,9 +116,16 @@ def _clean_cache() -> Iterator[None]:
     clear_run_cache()
 
 
-@pytest.fixture(params=ENGINES)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a test that takes ``engine`` once per engine its ``engines`` marker selects
+    (tests/support/engines.py), or on all five; its own ``parametrize`` comes first."""
+    if "engine" in metafunc.fixturenames and not parametrizes(metafunc, "engine"):
+        metafunc.parametrize("engine", selected_engines(metafunc), indirect=True)
+
+
+@pytest.fixture
 def engine(request: pytest.FixtureRequest, db: None) -> Iterator[str]:
-    """Run the test once per session engine (cache engines on the real Redis)."""
+    """The session engine of this run of the test (cache engines on the real Redis)."""
     name = request.param
     if name in CACHE_ENGINES:
         need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")

@@ -369,11 +369,14 @@ def celery_worker(
     app: str = "api_project",
     python: Path | str = sys.executable,
     cwd: Path = ROOT,
+    concurrency: int = 2,
 ) -> Iterator[Path]:
-    """Run one Celery worker process (prefork, 2 processes) of ``app`` on ``queue``;
-    yield its log. ``python`` and ``cwd`` run another project's worker."""
+    """Run one Celery worker process (prefork, ``concurrency`` processes) of ``app`` on
+    ``queue``; yield its log. ``python`` and ``cwd`` run another project's worker."""
     log = LOG_DIR / f"celery-{name}-{time.time_ns()}.log"
-    command = celery_worker_command(queue=queue, name=name, app=app, python=python)
+    command = celery_worker_command(
+        queue=queue, name=name, app=app, python=python, concurrency=concurrency
+    )
     process = start_process(command, env=env, log=log, new_session=True, cwd=cwd)
     try:
         deadline = time.monotonic() + 60

@@ -2,8 +2,8 @@
 
 Defaults are set in the environment *before* the settings module reads it, so the
 tests exercise the same parsing code as production. Redis, PostgreSQL and RabbitMQ are
-the real local servers; `tests/conftest.py` skips what needs one that is not running
-(and fails instead under CI=true).
+the real local servers; `need` (tests/support/clients.py) skips what needs one that
+is not running (and fails instead under CI=true).
 
 What belongs to this run (tests/namespace.py: its cache prefix, session folder,
 database and queue names) is in the environment only while the settings module reads

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
 from tests.namespace import queue_name, rabbitmq_available
 from tests.servers import ROOT, HttpSession, delete_queue, gunicorn, manage, service_env
+from tests.support.clients import need
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 

@@ -50,7 +50,6 @@ from hypothesis import strategies as st
 
 from tasks_api.models import TaskRecord
 from tasks_api.registry import task_types
-from tests.conftest import Client, clear_run_cache
 from tests.factories import PASSWORD, make_user
 from tests.hostile import (
     as_header_value,
@@ -60,6 +59,7 @@ from tests.hostile import (
     lookalikes_of,
     nfkc_twins,
 )
+from tests.support.clients import Client, clear_run_cache
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.servers import LOG_DIR, gunicorn, remember_secret, secrets_in_logs
 
 @pytest.mark.django_db
 def test_the_run_log_captures_a_login_and_none_of_its_secrets():
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     user = make_user()
     client = Client()

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from tests.conftest import clear_run_cache, need
 from tests.namespace import (
     KEY_PREFIX,
     MAIN_KEY_PREFIX,
@@ -22,6 +21,7 @@ from tests.namespace import (
 )
 from tests.servers import service_env
 from tests.settings import REDIS_AVAILABLE
+from tests.support.clients import clear_run_cache, need
 
 
 @pytest.fixture

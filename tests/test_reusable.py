@@ -26,14 +26,12 @@ import pytest
 
 from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
 from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
-from tests.conftest import need
 from tests.namespace import TEMP_DIR, queue_name, rabbitmq_available
 from tests.servers import (
     LOG_DIR,
     ROOT,
     HttpSession,
     celery_worker,
-    delete_queue,
     free_port,
     inherited_env,
     remember_secret,
@@ -41,6 +39,8 @@ from tests.servers import (
     stop_process,
     wait_until_healthy,
 )
+from tests.support.clients import need
+from tests.support.workers import deleting_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone, pytest.mark.timeout(600)]
 
@@ -181,7 +181,7 @@ def test_the_wheel_in_a_new_project_as_the_readme_says() -> None:
         python = install(tmp, build_wheel(tmp), env)
         project = start_project(tmp, python, files, queue, env)
 
-        stack.callback(delete_queue, queue, BROKER)
+        stack.enter_context(deleting_queue(queue, BROKER))
         port = free_port()
         server = start_process(
             [str(python), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],

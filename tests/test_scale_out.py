@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import need
 from tests.namespace import (
     cache_url,
     delete_cache_keys,
@@ -28,13 +27,15 @@ from tests.namespace import (
 from tests.servers import (
     HttpSession,
     celery_worker,
-    delete_queue,
     gunicorn,
     manage,
     postgres_database,
     postgres_url,
     service_env,
 )
+from tests.support.clients import need
+from tests.support.polling import wait_for_over_http as wait_for
+from tests.support.workers import deleting_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -55,12 +56,12 @@ def cluster_env() -> Iterator[dict[str, str]]:
         manage("migrate", "--noinput", env=env)
         try:
             with (
+                deleting_queue(queue),
                 celery_worker(env, queue=queue, name="w1"),
                 celery_worker(env, queue=queue, name="w2"),
             ):
                 yield env
         finally:
-            delete_queue(queue)
             delete_cache_keys(key_prefix)
 
 
@@ -69,19 +70,6 @@ def on(base: str, browser: HttpSession) -> HttpSession:
     other = HttpSession(base)
     other.cookies, other.csrf = browser.cookies, browser.csrf
     return other
-
-
-def wait_for(browser: HttpSession, task_id: str, final: set[str], seconds: float = 30) -> dict:
-    """Poll the task until its status is in ``final``; fail at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        status, task, _ = browser.request("GET", f"/api/v1/tasks/{task_id}/")
-        assert status == 200, task
-        if task["status"] in final:
-            return task
-        if time.monotonic() > deadline:
-            pytest.fail(f"task {task_id} not {sorted(final)} after {seconds} s; last: {task}")
-        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("engine", ["db", "cache", "cached_db"])

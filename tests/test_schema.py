@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import Client
+from tests.support.clients import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 

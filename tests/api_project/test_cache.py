@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 
 from api_project.cache import RedisCache
-from tests.conftest import need
 from tests.settings import REDIS_AVAILABLE
+from tests.support.clients import need
 
 
 def test_one_client_per_pool_serves_every_call():

@@ -6,18 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import Client
-
-HTML_PAGES = ["/", "/api/docs/", "/api/redoc/", "/admin/login/"]
-
-
-def directives(policy: str) -> dict[str, list[str]]:
-    """A Content-Security-Policy header as {directive: [values]}."""
-    parsed = {}
-    for part in policy.split(";"):
-        name, *values = part.split()
-        parsed[name] = values
-    return parsed
+from tests.support.clients import Client
+from tests.support.csp import HTML_PAGES, directives
 
 
 @pytest.mark.django_db

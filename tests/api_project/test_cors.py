@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from tests.conftest import Client
+from tests.support.clients import Client
 
 
 @pytest.mark.django_db

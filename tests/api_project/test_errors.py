@@ -7,7 +7,8 @@ from django.test import override_settings
 from django.urls import path
 from rest_framework.views import APIView
 
-from tests.sessions_api.test_keys import key_url, listing, problem
+from tests.support.api import key_url, listing
+from tests.support.problems import problem
 
 
 def test_unknown_url_under_api_is_a_problem(client):
@@ -80,7 +81,7 @@ handler500 = "sessions_api.problems.server_error"
 @pytest.mark.urls("tests.api_project.test_errors")
 @pytest.mark.django_db
 def test_an_uncaught_error_is_a_500_problem_without_internals():
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/boom/")

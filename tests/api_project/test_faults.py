@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import need
 from tests.factories import PASSWORD
 from tests.namespace import (
     REDIS_PORT,
@@ -25,6 +24,7 @@ from tests.servers import (
     postgres_url,
     service_env,
 )
+from tests.support.clients import need
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_project.test_settings import run_clean
 from tests.servers import gunicorn_command
+from tests.support.processes import run_clean
 
 
 def _gunicorn(*args: str, **env: str):

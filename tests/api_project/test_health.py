@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from tests.conftest import Client
 from tests.settings import REDIS_AVAILABLE
+from tests.support.clients import Client
 
 # A Redis cache where nothing listens: the cache is a server, and it is down.
 DEAD_CACHE = {

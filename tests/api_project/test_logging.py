@@ -68,7 +68,7 @@ def configured_formatter(name: str) -> logging.Formatter:
 )
 @pytest.mark.django_db
 def test_control_characters_in_a_path_cannot_forge_a_plain_log_line(path, escaped):
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -16,38 +14,14 @@ from django.contrib.sessions.backends.db import SessionStore as DjangoDbStore
 from django.core.exceptions import ImproperlyConfigured
 
 from sessions_api.engines import store_check
+from tests.namespace import ROOT
 from tests.servers import celery_worker_command, gunicorn_command
+from tests.support.processes import STRONG_KEY, run_clean, run_django
 
-ROOT = Path(__file__).resolve().parents[2]
-# A key as `make run` makes one (.secret_key).
-STRONG_KEY = secrets.token_urlsafe(50)
 PRINT = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({n: getattr(s, n) for n in %r}, default=str))"
 )
-
-
-def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
-    return run_clean([sys.executable, "-c", code], **env)
-
-
-def run_clean(command: list[str], **env: str) -> subprocess.CompletedProcess:
-    """``command`` in the repository root, with none of this run's Django settings."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SESSION_", "DJANGO_", "CACHE_"))
-    }
-    clean.update(
-        {"DJANGO_SETTINGS_MODULE": "api_project.settings", "DJANGO_SECRET_KEY": STRONG_KEY}
-    )
-    clean.update(env)
-    return subprocess.run(
-        command,
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_every_session_setting_is_read_by_its_own_name():

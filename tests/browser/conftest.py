@@ -15,9 +15,7 @@ as the package, so every user a test creates gets a name of its own.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,21 +24,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.browser.support import expect, sync_playwright
-from tests.conftest import need
 from tests.factories import PASSWORD
 from tests.namespace import queue_name
 from tests.servers import (
-    BIN,
-    LOG_DIR,
     ROOT,
     HttpSession,
-    delete_queue,
+    celery_worker,
     gunicorn,
     manage,
     remember_secret,
     sqlite_service_env,
-    stop_process,
 )
+from tests.support.clients import need
+from tests.support.workers import deleting_queue
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -163,40 +159,11 @@ def worker(live: LiveService) -> Iterator[None]:
     """A Celery worker consuming only this test run's queue."""
     broker = live.env["CELERY_BROKER_URL"]
     need(_broker_reachable(broker), f"The Celery broker at {broker}")
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with open(LOG_DIR / f"celery-{live.queue}.log", "w") as log:
-        process = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "api_project",
-                "worker",
-                "-l",
-                "warning",
-                "-c",
-                "1",
-                "-Q",
-                live.queue,
-                "-n",
-                f"{live.queue}@%h",
-            ],
-            cwd=ROOT,
-            env=live.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield
-        finally:
-            stop_process(process)
-            _delete_queue(broker, live.queue)
-
-
-def _delete_queue(broker: str, queue: str) -> None:
-    """Leave no per-run queue (nor its exchange) on the broker."""
-    # Best effort: the queue expires anyway, and a leftover empty one harms nothing.
-    with contextlib.suppress(Exception):
-        delete_queue(queue, broker)
+    with (
+        deleting_queue(live.queue, broker, best_effort=True),
+        celery_worker(live.env, queue=live.queue, name=live.queue, concurrency=1),
+    ):
+        yield
 
 
 @pytest.fixture

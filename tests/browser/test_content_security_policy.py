@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from tests.api_project.test_content_security_policy import HTML_PAGES, directives
 from tests.browser.conftest import BrowserPage
 from tests.factories import PASSWORD
+from tests.support.csp import HTML_PAGES, directives
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, need
 from tests.namespace import queue_name, rabbitmq_available
-from tests.servers import ROOT, celery_worker, delete_queue, gunicorn, sqlite_service_env
+from tests.servers import ROOT, celery_worker, gunicorn, sqlite_service_env
+from tests.support.clients import IN_CI, need
+from tests.support.workers import deleting_queue
 
 CLIENT = ROOT / "clients" / "typescript"
 ENQUEUE_RATE = "5/min"
@@ -75,8 +76,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     env = sqlite_service_env(
         tmp_path_factory.mktemp("clients"), queue=queue, TASKS_ENQUEUE_RATE=ENQUEUE_RATE
     )
-    try:
-        with celery_worker(env, queue=queue, name=queue), gunicorn(env) as base:
-            yield LiveStack(base=base, env=env)
-    finally:
-        delete_queue(queue, env["CELERY_BROKER_URL"])
+    with (
+        deleting_queue(queue, env["CELERY_BROKER_URL"]),
+        celery_worker(env, queue=queue, name=queue),
+        gunicorn(env) as base,
+    ):
+        yield LiveStack(base=base, env=env)

@@ -9,9 +9,9 @@ up for its store and ours passes it, the test is restored.
 
 from __future__ import annotations
 
-from tests.conftest import need
 from tests.django_sessions.conftest import FETCH_ERROR, WITH_TEST_APP
 from tests.settings import REDIS_AVAILABLE
+from tests.support.clients import need
 
 if FETCH_ERROR is not None:
 

@@ -7,23 +7,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from tests.factories import PASSWORD, make_user
-from tests.sessions_api.test_keys import key_url, listing, problem
-
-LOGIN = "/api/v1/auth/login/"
-SESSIONS = "/api/v1/auth/sessions/"
-
-
-def login(client, user, password: str = PASSWORD):
-    response = client.send("POST", LOGIN, {"username": user.username, "password": password})
-    assert response.status_code == 200, response.content
-    client.credentials(HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value)
-    return response
-
-
-def replay(client_class, cookie: str):
-    other = client_class()
-    other.cookies[settings.SESSION_COOKIE_NAME] = cookie
-    return other
+from tests.support.api import LOGIN, SESSIONS, key_url, listing, login, replay
+from tests.support.problems import problem
 
 
 def test_login_rotates_key_and_csrf_and_keeps_anonymous_keys(client, engine):
@@ -260,7 +245,7 @@ def test_deactivating_a_user_ends_their_sessions(make_client, engine):
     ],
 )
 def test_auth_calls_without_csrf_are_refused(method, path, body):
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client()
     problem(client.send(method, path, body), 403, "csrf_failed")
@@ -272,7 +257,7 @@ def test_auth_calls_without_csrf_are_refused(method, path, body):
 
 @pytest.mark.django_db
 def test_anonymous_callers_get_not_authenticated():
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client()
     client.csrf()
@@ -289,7 +274,7 @@ def test_anonymous_callers_get_not_authenticated():
 @pytest.mark.django_db
 @override_settings(LOGIN_THROTTLE_IP_RATE="5/min", LOGIN_THROTTLE_USERNAME_RATE="3/min")
 def test_failed_logins_are_throttled_per_address_and_per_username():
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     make_user(username="victim")
     attacker = Client(REMOTE_ADDR="10.0.0.1")
@@ -340,7 +325,7 @@ def test_failed_logins_are_throttled_per_address_and_per_username():
 def test_bad_login_input_is_a_4xx(body):
     import json
 
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client()
     client.csrf()
@@ -365,7 +350,7 @@ def test_bad_login_input_is_a_4xx(body):
     ],
 )
 def test_bad_registration_input_names_the_field(body, field):
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client()
     client.csrf()
@@ -375,7 +360,7 @@ def test_bad_registration_input_names_the_field(body, field):
 
 @pytest.mark.django_db
 def test_unicode_usernames_register_and_log_in():
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client()
     client.csrf()
@@ -391,7 +376,7 @@ def test_unicode_usernames_register_and_log_in():
 @pytest.mark.django_db
 def test_a_fullwidth_twin_of_a_taken_username_is_taken():
     """NFKC makes a fullwidth "foo" "foo": checked as stored, it is a 400, not a 500."""
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     make_user(username="foo")
     client = Client()

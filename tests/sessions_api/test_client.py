@@ -11,10 +11,10 @@ from django.test import RequestFactory, override_settings
 
 from sessions_api.client import client_ip
 from sessions_api.models import UserSession
-from tests.conftest import Client
 from tests.factories import make_user
-from tests.sessions_api.test_auth import LOGIN, SESSIONS, login
-from tests.sessions_api.test_keys import problem
+from tests.support.api import LOGIN, SESSIONS, login
+from tests.support.clients import Client
+from tests.support.problems import problem
 
 NOT_ADDRESSES = [
     "not-an-ip",

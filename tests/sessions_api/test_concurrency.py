@@ -5,14 +5,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from importlib import import_module
-from typing import Any
 
 import pytest
-from django.conf import settings
 
 from sessions_api.engines.base import merge_changes
-from tests.conftest import CACHE_ENGINES, need
 from tests.namespace import postgres_available, redis_available
 from tests.servers import (
     HttpSession,
@@ -22,6 +18,9 @@ from tests.servers import (
     postgres_url,
     service_env,
 )
+from tests.support.clients import need
+from tests.support.engines import CACHE_ENGINES
+from tests.support.sessions import client_data, two_requests_on_one_session
 
 
 def test_merge_applies_only_what_this_request_changed():
@@ -34,26 +33,6 @@ def test_merge_applies_only_what_this_request_changed():
         "new": 5,
         "other": 7,
     }
-
-
-def two_requests_on_one_session(engine: str) -> tuple[type, str, Any, Any]:
-    """A seeded session (``{"seed": 0}``) and two stores that have both loaded it, as two
-    overlapping requests would: (store class, session key, first, second)."""
-    if engine == "signed_cookies":
-        pytest.skip("Signed cookies live in the browser: the last response wins.")
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    seeded = store()
-    seeded["seed"] = 0
-    seeded.save()
-    key = seeded.session_key
-    first, second = store(session_key=key), store(session_key=key)
-    first.keys(), second.keys()
-    return store, key, first, second
-
-
-def client_data(store: type, key: str) -> dict[str, Any]:
-    """What a fresh request reads from the session, minus the server's ``_`` keys."""
-    return {k: v for k, v in store(session_key=key).items() if not k.startswith("_")}
 
 
 def test_two_overlapping_stores_keep_both_changes(engine):

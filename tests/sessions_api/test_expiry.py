@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from tests.sessions_api.test_keys import key_url, listing, problem
+from tests.support.api import key_url, listing
+from tests.support.problems import problem
 
 EXPIRY = "/api/v1/session/expiry/"
 

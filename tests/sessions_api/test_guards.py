@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from tests.conftest import Client
-from tests.sessions_api.test_keys import key_url
+from tests.support.api import key_url
+from tests.support.clients import Client
 
 
 def no_store(response) -> bool:

@@ -37,9 +37,9 @@ from sessions_api.engines.django_internals import (
     session_row,
 )
 from tasks_api.spectacular_internals import serializer_json_schema
-from tests.conftest import need
 from tests.namespace import REDIS_DB, REDIS_HOST, REDIS_PORT, service_key_prefix
 from tests.settings import REDIS_AVAILABLE
+from tests.support.clients import need
 
 ENGINES_DIR = Path(__file__).resolve().parents[2] / "sessions_api" / "engines"
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from tests.factories import make_user
-from tests.sessions_api.test_auth import SESSIONS, login
-from tests.sessions_api.test_keys import problem
+from tests.support.api import SESSIONS, login
+from tests.support.problems import problem
 
 ME = "/api/v1/auth/me/"
 

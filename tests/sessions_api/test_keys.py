@@ -5,28 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-KEYS = "/api/v1/session/keys/"
-
-
-def key_url(key: str) -> str:
-    from urllib.parse import quote
-
-    return f"{KEYS}{quote(key, safe='')}/"
-
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, (response.status_code, response.content)
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["code"] == code, body
-    assert body["detail"]
-    return body
-
-
-def listing(client) -> dict:
-    response = client.get(KEYS)
-    assert response.status_code == 200
-    return {item["key"]: item["value"] for item in response.json()}
+from tests.support.api import KEYS, key_url, listing
+from tests.support.problems import problem
 
 
 def test_create_read_replace_delete_a_key(client):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 
 import pytest
 from django.conf import settings
@@ -23,18 +22,13 @@ from django.utils import timezone
 from sessions_api.engines.base import ENDS_KEY, EXPIRES_KEY, ApiSessionStore
 from sessions_api.models import UserSession
 from tests.factories import PASSWORD, make_user
-from tests.sessions_api.test_auth import login, replay
-from tests.sessions_api.test_keys import key_url, listing, problem
+from tests.support.api import key_url, listing, login, replay
+from tests.support.problems import problem
+from tests.support.sessions import store_of
 
 EXPIRY = "/api/v1/session/expiry/"
 ME = "/api/v1/auth/me/"
 DEFAULT_MAX_AGE = 2592000
-
-
-def store_of(cookie: str) -> ApiSessionStore:
-    """The configured engine's store for a session cookie, read outside a request."""
-    store: ApiSessionStore = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie)
-    return store
 
 
 def stored_expiry(store: ApiSessionStore) -> datetime:

@@ -11,12 +11,12 @@ from django.test import Client as DjangoClient
 from django.test import override_settings
 
 from sessions_api.throttling import Bucket, Rate
-from tests.conftest import Client, need
 from tests.factories import PASSWORD, make_user
 from tests.namespace import redis_available
 from tests.servers import HttpSession, gunicorn, manage, service_env
-from tests.sessions_api.test_auth import LOGIN, login
-from tests.sessions_api.test_keys import problem
+from tests.support.api import LOGIN, login
+from tests.support.clients import Client, need
+from tests.support.problems import problem
 
 PASSWORD_CHANGE = "/api/v1/auth/password/"
 ADMIN_LOGIN = "/admin/login/"

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from sessions_api.models import UserSession
 from sessions_api.sealing import unseal
-from tests.conftest import Client
 from tests.factories import PASSWORD, make_user
-from tests.sessions_api.test_auth import SESSIONS, login
-from tests.sessions_api.test_keys import KEYS, key_url, problem
+from tests.support.api import KEYS, SESSIONS, key_url, login
+from tests.support.clients import Client
+from tests.support.problems import problem
 
 # The engines that keep a copy of the session on the server (signed_cookies does not).
 server_side = pytest.mark.parametrize("engine", ["db", "file", "cache", "cached_db"], indirect=True)

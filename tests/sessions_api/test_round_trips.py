@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.sessions_api.test_concurrency import client_data, two_requests_on_one_session
+from tests.support.sessions import client_data, two_requests_on_one_session
 
 PUT = "/api/v1/session/keys/counter/"
 GET = "/api/v1/session/keys/counter/"

@@ -7,7 +7,8 @@ import hashlib
 import pytest
 from django.conf import settings
 
-from tests.sessions_api.test_keys import key_url, problem
+from tests.support.api import key_url
+from tests.support.problems import problem
 
 SESSION = "/api/v1/session/"
 
@@ -177,7 +178,7 @@ def test_the_session_object_is_what_its_documented_serializer_renders(client, en
     from sessions_api.serializers import SESSION as SESSION_SHAPE
     from sessions_api.serializers import SessionSerializer
     from tests.factories import make_user
-    from tests.sessions_api.test_auth import login
+    from tests.support.api import login
 
     def rendered_both_ways() -> tuple[dict, dict]:
         request = RequestFactory().get(SESSION)

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from tasks_api.models import TaskRecord
-from tests.conftest import Client
+from tests.support.clients import Client
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 
 from tests.servers import TcpProxy
-from tests.tasks_api.conftest import FINAL, enqueue
+from tests.support.workers import FINAL, enqueue
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from tasks_api.models import TaskRecord
-from tests.conftest import need
 from tests.namespace import rabbitmq_available
 from tests.servers import TcpProxy, free_port
-from tests.tasks_api.conftest import broker_at, enqueue
+from tests.support.clients import need
+from tests.support.workers import broker_at, enqueue
 
 CONTRACT_SECONDS = 5.0
 
@@ -63,7 +63,7 @@ def test_silent_broker_gives_503_within_5_seconds(api, monkeypatch, silent_broke
 
 
 def test_readyz_reports_the_broker_down(db, monkeypatch):
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     with broker_at(f"amqp://guest:guest@127.0.0.1:{free_port()}//", monkeypatch):
         started = time.monotonic()
@@ -79,7 +79,7 @@ def test_readyz_reports_the_broker_down(db, monkeypatch):
 
 def test_readyz_reports_the_broker_up(db):
     need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     response = Client().get("/readyz")
     assert response.status_code == 200, response.content

@@ -12,7 +12,7 @@ from django.conf import settings
 from api_project.celery import app
 from tasks_api import broker
 from tasks_api.registry import REGISTRY
-from tests.tasks_api.conftest import setting_in_fresh_process
+from tests.support.processes import setting_in_fresh_process
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.tasks_api.conftest import (
-    WorkerProcess,
-    broker_at,
-    cancel_queued,
-    enqueue,
-    setting_in_fresh_process,
-    wait_for,
-)
+from tests.support.polling import cancel_queued, wait_for
+from tests.support.processes import setting_in_fresh_process
+from tests.support.workers import WorkerProcess, broker_at, enqueue
 
 pytestmark = pytest.mark.integration
 

@@ -14,17 +14,17 @@ from threading import Barrier
 
 import pytest
 
-from tests.conftest import need
 from tests.namespace import postgres_available, queue_name, rabbitmq_available
 from tests.servers import (
     HttpSession,
-    delete_queue,
     gunicorn,
     manage,
     postgres_database,
     postgres_url,
     service_env,
 )
+from tests.support.clients import need
+from tests.support.workers import deleting_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -43,11 +43,8 @@ def test_parallel_requests_with_one_idempotency_key_make_one_task():
             GUNICORN_THREADS="4",
         )
         manage("migrate", "--noinput", env=env)
-        try:
-            with gunicorn(env, workers=2) as base:
-                _race(base)
-        finally:
-            delete_queue(queue)
+        with deleting_queue(queue), gunicorn(env, workers=2) as base:
+            _race(base)
 
 
 def _race(base: str) -> None:

@@ -20,9 +20,9 @@ from django_celery_results.models import TaskResult
 from tasks_api.checks import disabled_types_check
 from tasks_api.models import TaskMailRecipient, TaskRecord
 from tasks_api.policy import ACTIVE_TASK_RETRY_SECONDS, MAX_PAGE_BYTES
-from tests.conftest import Client
 from tests.factories import make_user
-from tests.tasks_api.conftest import enqueue
+from tests.support.clients import Client
+from tests.support.workers import enqueue
 
 MIB = 1024 * 1024
 ADD = {"a": 1, "b": 2}

@@ -4,12 +4,12 @@ processes; the workers of this module only, so no other worker takes the task)."
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
 
-from tests.tasks_api.conftest import enqueue, wait_for
+from tests.support.polling import poll, wait_for
+from tests.support.workers import enqueue
 from tests.tasks_api.mail_backend import sent_to
 
 pytestmark = pytest.mark.integration
@@ -38,10 +38,12 @@ def test_mail_send_killed_mid_send_sends_no_recipient_twice(user_api, worker_fac
         concurrency=1, extra_env={**mail_env, "TESTS_MAIL_HANG_AFTER": str(SENT_BEFORE_KILL)}
     )
     hanging.start()
-    deadline = time.monotonic() + 30
-    while not log.with_suffix(".hung").exists():
-        assert time.monotonic() < deadline, f"the worker never sent:\n{hanging.log()[-3000:]}"
-        time.sleep(0.05)
+    poll(
+        log.with_suffix(".hung").exists,
+        timeout=30,
+        interval=0.05,
+        what=lambda: f"the worker never sent:\n{hanging.log()[-3000:]}",
+    )
     hanging.kill()
     assert sent_to(log) == RECIPIENTS[:SENT_BEFORE_KILL]
 

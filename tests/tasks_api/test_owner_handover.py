@@ -20,10 +20,10 @@ from sessions_api.engines.base import key_hash_of
 from sessions_api.models import RetiredOwnerToken
 from sessions_api.policy import OWNER_KEY
 from sessions_api.services import sessions_clear_expired
-from tests.conftest import Client
 from tests.factories import make_user
-from tests.sessions_api.test_auth import login, replay
-from tests.sessions_api.test_login_age import store_of
+from tests.support.api import login, replay
+from tests.support.clients import Client
+from tests.support.sessions import store_of
 
 TASKS = "/api/v1/tasks/"
 

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.test import override_settings
 
 from tasks_api.models import TaskRecord
-from tests.conftest import Client
 from tests.factories import make_user
-from tests.sessions_api.test_auth import login
-from tests.sessions_api.test_keys import problem
-from tests.tasks_api.conftest import enqueue, wait_until_dropped
+from tests.support.api import login
+from tests.support.clients import Client
+from tests.support.polling import wait_until_dropped
+from tests.support.problems import problem
+from tests.support.workers import enqueue
 
 ADD = {"a": 1, "b": 2}
 

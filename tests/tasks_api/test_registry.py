@@ -12,7 +12,7 @@ from sessions_api.fields import StrictCharField, StrictIntegerField
 from tasks_api.registry import REGISTRY, ArgsSerializer
 from tasks_api.runtime import task_type
 from tasks_api.text import text_stats
-from tests.conftest import Client
+from tests.support.clients import Client
 
 
 @pytest.fixture

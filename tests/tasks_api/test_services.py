@@ -16,7 +16,7 @@ from django_celery_results.models import TaskResult
 
 from tasks_api import services
 from tasks_api.models import TaskRecord
-from tests.conftest import Client
+from tests.support.clients import Client
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from sessions_api.selectors import session_engine_name
-from tests.sessions_api.test_auth import login
-from tests.tasks_api.conftest import cancel_queued, enqueue, wait_for
+from tests.support.api import login
+from tests.support.polling import cancel_queued, wait_for
+from tests.support.workers import enqueue
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("worker")]
 
@@ -158,7 +159,7 @@ def test_another_owners_task_is_404_on_get_cancel_and_list(api, user_api):
 
 
 def _fresh_anonymous():
-    from tests.conftest import Client
+    from tests.support.clients import Client
 
     client = Client()
     client.csrf()

@@ -5,11 +5,11 @@ worker processes)."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
-from tests.tasks_api.conftest import FINAL, enqueue, wait_for
+from tests.support.polling import poll, wait_for
+from tests.support.workers import FINAL, enqueue
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +56,13 @@ def test_worker_killed_mid_task_repeatedly_loses_no_task(api, worker_factory, se
 
 def _wait_for_a_running_task(api, ids, timeout=30.0):
     """The first task seen in PROGRESS, past its first step."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def running():
         for task_id in ids:
             task = api.get(f"/api/v1/tasks/{task_id}/").json()
             assert task["status"] not in FINAL, task  # none ran before its turn
             if task["status"] == "PROGRESS" and task["progress"]["current"] >= 2:
                 return task
-        time.sleep(0.05)
-    raise AssertionError("no task started running")
+        return None
+
+    return poll(running, timeout=timeout, interval=0.05, what="no task started running")

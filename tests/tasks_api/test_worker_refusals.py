@@ -4,13 +4,12 @@ off."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tasks_api import selectors
 from tasks_api.selectors import Owner
-from tests.tasks_api.conftest import FINAL, enqueue, wait_for
+from tests.support.polling import poll, wait_for
+from tests.support.workers import FINAL, enqueue
 
 pytestmark = pytest.mark.integration
 
@@ -39,13 +38,12 @@ def _deactivate(user) -> None:
 def _task_of(user, task_id: str, until=lambda task: task["status"] in FINAL, timeout=20.0):
     """The task as its owner would see it (a deactivated user can no longer ask)."""
     owner = Owner(user_id=user.pk)
-    deadline = time.monotonic() + timeout
-    while True:
-        task = selectors.task_detail(record=selectors.task_get(owner=owner, task_id=task_id))
-        if until(task):
-            return task
-        assert time.monotonic() < deadline, f"task {task_id} never got there: {task}"
-        time.sleep(0.1)
+    return poll(
+        lambda: selectors.task_detail(record=selectors.task_get(owner=owner, task_id=task_id)),
+        until,
+        timeout=timeout,
+        what=f"task {task_id} never got there",
+    )
 
 
 def test_a_queued_task_of_a_deactivated_user_never_starts(worker, make_user, user_api):

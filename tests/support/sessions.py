@@ -1,0 +1,37 @@
+"""A session's store read directly, outside a request, as the configured engine keeps it."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from sessions_api.engines.base import ApiSessionStore
+
+
+def store_of(cookie: str) -> ApiSessionStore:
+    """The configured engine's store for a session cookie, read outside a request."""
+    store: ApiSessionStore = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie)
+    return store
+
+
+def two_requests_on_one_session(engine: str) -> tuple[type, str, Any, Any]:
+    """A seeded session (``{"seed": 0}``) and two stores that have both loaded it, as two
+    overlapping requests would: (store class, session key, first, second)."""
+    if engine == "signed_cookies":
+        pytest.skip("Signed cookies live in the browser: the last response wins.")
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    seeded = store()
+    seeded["seed"] = 0
+    seeded.save()
+    key = seeded.session_key
+    first, second = store(session_key=key), store(session_key=key)
+    first.keys(), second.keys()
+    return store, key, first, second
+
+
+def client_data(store: type, key: str) -> dict[str, Any]:
+    """What a fresh request reads from the session, minus the server's ``_`` keys."""
+    return {k: v for k, v in store(session_key=key).items() if not k.startswith("_")}
