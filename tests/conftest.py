@@ -116,6 +116,24 @@ def _clean_cache() -> Iterator[None]:
     clear_run_cache()
 
 
+# Fixtures that start a server or a worker, or reach a broker: a test that takes one,
+# or that runs on a cache engine (Redis), is an integration test.
+SERVER_FIXTURES = {"worker", "worker_factory", "live", "live_stack", "tasks"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches a real server ``integration``, so that
+    ``pytest -m "not integration"`` runs the unit tests alone, with no service up.
+
+    Modules that start their servers themselves carry the marker in ``pytestmark``.
+    """
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("engine") if callspec else None
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or engine in CACHE_ENGINES:
+            item.add_marker(pytest.mark.integration)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run a test that takes ``engine`` once per engine its ``engines`` marker selects
     (tests/support/engines.py), or on all five; its own ``parametrize`` comes first."""
