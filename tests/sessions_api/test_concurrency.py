@@ -19,7 +19,7 @@ from tests.servers import (
     service_env,
 )
 from tests.support.clients import need
-from tests.support.engines import CACHE_ENGINES
+from tests.support.engines import CACHE_ENGINES, SERVER_SIDE
 from tests.support.sessions import client_data, two_requests_on_one_session
 
 
@@ -35,6 +35,7 @@ def test_merge_applies_only_what_this_request_changed():
     }
 
 
+@pytest.mark.engines(*SERVER_SIDE)
 def test_two_overlapping_stores_keep_both_changes(engine):
     store, key, a, b = two_requests_on_one_session(engine)
     a["x"] = 1

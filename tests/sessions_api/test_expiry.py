@@ -133,9 +133,8 @@ def test_an_expired_session_is_empty_on_its_next_request(client, engine):
     assert replay.get("/api/v1/session/").json()["id"] is None
 
 
+@pytest.mark.engines("signed_cookies")  # the replay of a self-contained cookie
 def test_signed_cookie_past_its_custom_expiry_is_empty_when_replayed(make_client, engine):
-    if engine != "signed_cookies":
-        pytest.skip("Replay of a self-contained cookie concerns signed_cookies.")
     client = make_client()
     client.send("PUT", key_url("k"), {"value": "v"})
     response = client.send("PUT", EXPIRY, {"seconds": 1})
@@ -152,9 +151,8 @@ def test_signed_cookie_past_its_custom_expiry_is_empty_when_replayed(make_client
         assert listing(replay) == {}
 
 
+@pytest.mark.engines("signed_cookies")  # its own age check
 def test_signed_cookie_honours_an_expiry_longer_than_the_cookie_age(make_client, engine):
-    if engine != "signed_cookies":
-        pytest.skip("Concerns signed_cookies' own age check.")
     with override_settings(SESSION_COOKIE_AGE=1):
         client = make_client()
         client.send("PUT", key_url("k"), {"value": "v"})

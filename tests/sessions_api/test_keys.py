@@ -201,9 +201,8 @@ def test_when_several_limits_break_the_contract_order_wins(client):
     assert listing(client) == {"a": "x" * 10}
 
 
+@pytest.mark.engines("signed_cookies")  # the browser cookie limit applies to it alone
 def test_signed_cookie_never_outgrows_the_browser_limit(make_client, engine):
-    if engine != "signed_cookies":
-        pytest.skip("The browser cookie limit applies to signed_cookies only.")
     client = make_client()
     stored = 0
     # Random-looking values do not compress: the cookie fills up quickly.

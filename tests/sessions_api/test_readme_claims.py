@@ -24,10 +24,11 @@ from sessions_api.sealing import unseal
 from tests.factories import PASSWORD, make_user
 from tests.support.api import KEYS, SESSIONS, key_url, login
 from tests.support.clients import Client
+from tests.support.engines import SERVER_SIDE
 from tests.support.problems import problem
 
 # The engines that keep a copy of the session on the server (signed_cookies does not).
-server_side = pytest.mark.parametrize("engine", ["db", "file", "cache", "cached_db"], indirect=True)
+server_side = pytest.mark.engines(*SERVER_SIDE)
 
 
 def stored(key: str | None) -> bool:

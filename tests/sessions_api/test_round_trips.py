@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.support.engines import SERVER_SIDE
 from tests.support.sessions import client_data, two_requests_on_one_session
 
 PUT = "/api/v1/session/keys/counter/"
@@ -89,6 +90,7 @@ def test_a_read_is_one_round_trip(client, engine):
     assert (sql_verbs(queries), commands) == expected
 
 
+@pytest.mark.engines(*SERVER_SIDE)
 def test_a_write_after_someone_elses_takes_the_locked_merge(engine):
     """The compare-and-set sees the other write, and the save falls back to the merge."""
     store, key, mine, theirs = two_requests_on_one_session(engine)
@@ -107,10 +109,9 @@ def test_a_write_after_someone_elses_takes_the_locked_merge(engine):
     assert client_data(store, key) == {"seed": 0, "theirs": 1, "mine": 2}
 
 
+@pytest.mark.engines("file")
 def test_an_uncontended_file_save_does_not_decode_the_file_again(engine, monkeypatch):
     """Under its lock the file store compares the file's text with what it loaded."""
-    if engine != "file":
-        pytest.skip("Concerns the file store.")
     from django.contrib.sessions.backends.base import SessionBase
 
     store = import_module(settings.SESSION_ENGINE).SessionStore

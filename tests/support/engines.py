@@ -14,6 +14,8 @@ from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
 
 ENGINES = list(SESSION_ENGINES)
 CACHE_ENGINES = {"cache", "cached_db"}
+# The engines that keep a copy of the session on the server (all but signed cookies).
+SERVER_SIDE = [name for name in ENGINES if name != "signed_cookies"]
 # The one engine of a test whose claim holds on any engine.
 ANY_ENGINE = "db"
 

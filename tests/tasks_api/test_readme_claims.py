@@ -39,7 +39,7 @@ def browser_with(cookie: str) -> Client:
     return other
 
 
-@pytest.mark.parametrize("engine", ["signed_cookies", "file"], indirect=True)
+@pytest.mark.engines("signed_cookies", "file")
 def test_an_anonymous_task_is_its_sessions_then_its_users(make_client, engine):
     browser = make_client()
     assert browser.session_cookie() is None
