@@ -74,6 +74,13 @@ class StrictCacheStore(cache.SessionStore):
 class SessionStore(ApiSessionStore, StrictCacheStore):
     engine_name = "cache"
 
+    def stored_data(self, raw: Any) -> dict[str, Any]:
+        data: dict[str, Any] = redis_codec(self._cache).loads(raw)  # the Redis bytes read
+        return data
+
+    def written_form(self) -> Any:
+        return None  # Django's save() writes through the cache API: the bytes are not ours
+
     def save_if_unchanged(self, data: dict[str, Any]) -> bool:
         raw = self._loaded_raw
         if raw is None:
