@@ -49,10 +49,17 @@ class DatabaseLockMixin(ApiSessionStore, db.SessionStore):
         self._stamp_expiry(data)
         obj = self.create_model_instance(data)
         model = self.model
+        # Every column, as Django's save() writes them: a custom session model's
+        # create_model_instance() may fill more than the data and the expiry.
+        columns = {
+            field.attname: getattr(obj, field.attname)
+            for field in model._meta.concrete_fields
+            if not field.primary_key
+        }
         updated = (
             model.objects.using(router.db_for_write(model))
             .filter(session_key=obj.session_key, session_data=raw)
-            .update(session_data=obj.session_data, expire_date=obj.expire_date)
+            .update(**columns)
         )
         if updated:
             self._loaded_raw = obj.session_data

@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import Any
 
 import pytest
+import redis.client
 
 from tests.conftest import Client
 
@@ -106,3 +107,21 @@ def test_a_write_of_a_key_costs_djangos_save_and_one_measurement(large, engine):
     # the session that the size limit takes.
     allowed = django + Counter({"json.dumps": 1})
     assert not api - allowed, (api, django)
+
+
+def test_the_compare_and_set_sends_the_session_once(large, engine):
+    """The Redis script ships the new data and a version, not the old data beside it."""
+    if engine != "cache":
+        pytest.skip("Concerns the cache engine's script.")
+    sent: list[int] = []
+    original = redis.client.Redis.execute_command
+
+    def counting(self: Any, *args: Any, **options: Any) -> Any:
+        sent.append(sum(len(a) for a in args if isinstance(a, bytes | str)))
+        return original(self, *args, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(redis.client.Redis, "execute_command", counting)
+        response = large.send("PUT", "/api/v1/session/keys/counter/", {"value": 2})
+    assert response.status_code == 200, response.content
+    assert WHOLE * 2 <= sum(sent) < WHOLE * 3, sent  # one copy of the session (~2 WHOLE)
