@@ -39,7 +39,7 @@ What one run does:
    through the API beside the raw ``apply_async().get()`` round trip.
 
 Results go to ``bench/results.md``, ``bench/results.json`` and ``bench/ratios.png``
-(a partial run, with ``--engines``/``--sections``/``--ops``, writes to
+(a partial run, with ``--engines``/``--sections``/``--ops``/``--seeds``, writes to
 ``bench/.work/`` instead, so the committed results are always a full run). Logs of
 every server are kept in ``bench/.work/logs/``.
 

@@ -32,6 +32,12 @@ What Django's stores leave to us, done once here:
   After a save the base is what that save wrote (Django's ``encode()`` output, kept as
   it is made). Only where the engine cannot tell its stored form (a cache other than
   Redis, or nothing stored yet) is a JSON copy of the data kept instead.
+* **A size kept with the data** (``known_size()``, ``note_size()``): the API notes the
+  size of the client data it has just measured; an engine that can store it with the
+  data (``cache``, in its version) gives it back to the next request, which then
+  measures only the key it changes. It holds for exactly the keys and values (by
+  identity) it was noted for: any key set, replaced or removed since, or a merge,
+  forgets it, and the API measures the whole session again.
 * **A fingerprint**: a short, non-secret id of the session (``fingerprint()``) that may
   appear in responses and logs where the session key must not.
 
@@ -135,6 +141,12 @@ class ApiSessionStore(SessionBase):
     _has_base: bool = False
     #: The text of the last ``encode()``: what Django's db and file stores write.
     _encoded: str | None = None
+    #: The size noted for the data (note_size()), and the items it holds for: a shallow
+    #: copy, compared by identity of the values. The engine sets _size on load.
+    _size: int | None = None
+    _size_basis: dict[str, Any] | None = None
+    #: The size a save in progress stores with the data (None: none is known).
+    _size_to_write: int | None = None
 
     if TYPE_CHECKING:
         # SessionBase's protected API for stores, which django-stubs does not declare.
@@ -180,6 +192,25 @@ class ApiSessionStore(SessionBase):
         """
         return self._encoded
 
+    def known_size(self) -> int | None:
+        """The size last noted for exactly the data this store holds now, or None.
+
+        Noted by ``note_size()`` in this request, or by the save that wrote what was
+        loaded, where the engine keeps it with the data. Loads the session first.
+        """
+        data = self._get_session()
+        basis = self._size_basis
+        if self._size is None or basis is None or len(basis) != len(data):
+            return None
+        for key, value in data.items():
+            if basis.get(key, basis) is not value:
+                return None
+        return self._size
+
+    def note_size(self, size: int) -> None:
+        """Keep ``size`` for the data as it is now (the API's measure of it)."""
+        self._size, self._size_basis = size, dict(self._get_session())
+
     def cookie_bytes_upper_bound(self, data: dict[str, Any]) -> int:
         """At least ``projected_cookie_bytes(data)``, cheaply (cookie engines only)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no data in its cookie")
@@ -220,6 +251,7 @@ class ApiSessionStore(SessionBase):
 
     def load(self) -> dict[str, Any]:
         self._loaded_raw = None  # the engine's load() sets it when it reads a stored form
+        self._size = None  # and _size, when it keeps one with the data
         data: dict[str, Any] = super().load()
         if self.is_past_expiry(data):
             # Delete it (Django's file store keeps a file whose integer expiry has
@@ -227,13 +259,16 @@ class ApiSessionStore(SessionBase):
             # the key: the next write starts a new session instead of reviving this one.
             self.delete()
             self._session_key = None
-            self._loaded_raw = None
+            self._loaded_raw = self._size = None
             data = {}
         self._keep_base(data)
+        self._size_basis = dict(data) if self._size is not None else None
         return data
 
     def save(self, must_create: bool = False) -> None:
         data = self._get_session(no_load=must_create)
+        # Decided before the stamp changes the data (the stamp is no client key).
+        self._size_to_write = self.known_size()
         if must_create or not self._has_base or not self.server_side or not self.session_key:
             self._stamp_expiry(data)
             self._write(must_create=must_create)
@@ -244,10 +279,12 @@ class ApiSessionStore(SessionBase):
                 elif stored is not None and not self.is_past_expiry(stored):
                     data = merge_changes(base=self._base(), mine=data, theirs=stored)
                     self._session_cache = data
+                    self._size_to_write = None  # what was measured is not what is written
                 # A session that is gone stays gone: Django's save raises UpdateError.
                 self._stamp_expiry(data)
                 self._write(must_create=False)
         self._keep_base(data)
+        self._size, self._size_basis = self._size_to_write, dict(data)
 
     def _write(self, *, must_create: bool) -> None:
         """Django's ``save()``; then ``_loaded_raw`` is what it wrote (if known)."""

@@ -15,6 +15,10 @@ while requests run: a writer that does not renew the version (Django's own cache
 store on the same keys) could have its write overwritten. A session with no version
 (written before the token existed, or the token evicted) has its next save take the
 locked merge, which gives it one.
+
+The version also carries the size the API noted for the data it goes with
+(``<token>:<bytes>``, see ``ApiSessionStore.known_size()``), so the next write measures
+only the key it changes.
 """
 
 from __future__ import annotations
@@ -70,8 +74,15 @@ return 1
 """
 
 
-def _new_version() -> str:
-    return secrets.token_hex(8)
+def _new_version(size: int | None) -> bytes:
+    """A new version token, with the size noted for the data it is written with."""
+    token = secrets.token_hex(8)
+    return (token if size is None else f"{token}:{size}").encode()
+
+
+def _size_of(version: bytes) -> int | None:
+    _, _, size = version.partition(b":")
+    return int(size) if size.isdigit() else None
 
 
 class StrictCacheStore(cache.SessionStore):
@@ -85,6 +96,7 @@ class StrictCacheStore(cache.SessionStore):
     _loaded_raw: Any = None
     #: The version read with the data (bytes), None if there was none (or no Redis).
     _loaded_version: bytes | None = None
+    _size: int | None = None
 
     if TYPE_CHECKING:  # set by Django's cache store, not declared by django-stubs
         _cache: BaseCache
@@ -101,6 +113,8 @@ class StrictCacheStore(cache.SessionStore):
                 data = None if raw is None else redis_codec(self._cache).loads(raw)
                 self._loaded_raw = raw
                 self._loaded_version = version if raw is not None else None
+                if self._loaded_version is not None:
+                    self._size = _size_of(self._loaded_version)
             else:
                 data = self._cache.get(self.cache_key)
         except InvalidCacheKey:
@@ -135,7 +149,7 @@ class SessionStore(ApiSessionStore, StrictCacheStore):
             return False  # Django's set() deletes on a zero timeout: leave it to the slow path
         new = redis_codec(self._cache).dumps(data)
         lock_key = self._cache.make_and_validate_key(f"{self.cache_key}:lock")
-        renewed = _new_version().encode()
+        renewed = _new_version(self._size_to_write)
         # ARGV[4] 0 means no expiry (timeout None): a real zero never gets here.
         keys = (key, lock_key, f"{key}{VERSION_SUFFIX}")
         if not client.eval(_CAS, 3, *keys, version, new, renewed, timeout or 0):
@@ -161,13 +175,13 @@ class SessionStore(ApiSessionStore, StrictCacheStore):
                 client.delete(version_key)
                 self._loaded_version = None
             else:
-                self._loaded_version = _new_version().encode()
+                self._loaded_version = _new_version(self._size_to_write)
                 client.set(version_key, self._loaded_version, ex=timeout)
             return
         # An existing session: the data and its new version in one step, so no reader
         # ever sees the new data under the old version or the old data under the new.
         new = redis_codec(self._cache).dumps(self._get_session())
-        renewed = _new_version().encode()
+        renewed = _new_version(self._size_to_write)
         if not client.eval(_WRITE, 2, key, version_key, new, renewed, timeout or 0):
             raise UpdateError
         self._loaded_raw, self._loaded_version = new, renewed

@@ -71,7 +71,6 @@ class RawCachedStore(cached_db.SessionStore):
         except Exception:  # as Django: an unusable cache key is no cached session
             return None, None
 
-
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         obj = super().create_model_instance(data)
         self._written_raw = obj.session_data

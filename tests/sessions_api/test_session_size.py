@@ -4,7 +4,8 @@ Counted, not timed: every call of ``json``, ``pickle`` and ``zlib`` that handles
 whole session (at least half its size) during one request. A read of a key on a large
 session does what Django's store does for the same read (one decode, no encode), and
 an uncontended write of a key what Django's store does to save it, plus at most the
-one measurement of the session that its size limit takes.
+one measurement of the session that its size limit takes (none on the cache engine,
+which keeps the size with the data). A write sends the session once.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from typing import Any
 
 import pytest
 import redis.client
+from django.conf import settings
 from django.db import connection
 
+from sessions_api.policy import client_items, json_size, object_size_after
 from tests.conftest import Client
 
 # About 48 KB of session: a few small keys and twelve 4 KB values of random letters,
@@ -141,3 +144,48 @@ def test_a_write_sends_the_session_once(large, engine):
     session = 2 * WHOLE  # about one copy of the session, encoded
     assert sum(sent) < 1.5 * session, sent  # cache: the script; cached_db: the entry
     assert sum(parameters) < 1.5 * session, parameters  # db, cached_db: the UPDATE
+
+
+def test_the_size_after_one_change_is_the_size_measured_whole():
+    """``object_size_after()`` (one member measured) against ``json_size()`` (all)."""
+    rng = random.Random(20261201)
+    alphabet = string.ascii_letters + 'é€😀"\\\n\x01 '
+    values: list[Any] = [0, -1.5, True, None, "", [], {}, {"a": [1, {"b": "ç"}]}]
+    for _ in range(500):
+        data = {
+            "".join(rng.choices(alphabet, k=rng.randint(1, 8))): rng.choice(values)
+            for _ in range(rng.randint(0, 6))
+        }
+        key = rng.choice([*data, "new", "ünï"])
+        value = rng.choice([*values, "".join(rng.choices(alphabet, k=rng.randint(0, 50)))])
+        after = {**data, key: value}
+        assert object_size_after(
+            size=json_size(data),
+            keys=len(data),
+            key=key,
+            old_bytes=json_size(data[key]) if key in data else None,
+            new_bytes=json_size(value),
+        ) == json_size(after), (data, key, value)
+
+
+def test_a_write_on_the_cache_engine_measures_only_the_key_it_changes(large, engine):
+    """The version carries the size the last write noted: the next write measures the
+    changed key alone, and the size it leaves is still the session's measured whole."""
+    if engine != "cache":
+        pytest.skip("Only the cache engine keeps the size with the data.")
+    with serialisations() as api:
+        response = large.send("PUT", "/api/v1/session/keys/counter/", {"value": 3})
+    assert response.status_code == 200, response.content
+    assert "json.dumps" not in api, api
+    for key, value in [("blob03", "é" * 3000), ("new", [1, "x"]), ("theme", "light")]:
+        assert large.send("PUT", f"/api/v1/session/keys/{key}/", {"value": value}).status_code in (
+            200,
+            201,
+        )
+    assert large.send("DELETE", "/api/v1/session/keys/blob04/").status_code == 204
+    assert large.send("PUT", "/api/v1/session/keys/after/", {"value": 1}).status_code == 201
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    session = store(session_key=large.session_cookie())
+    assert session.known_size() == json_size(client_items(session))
+    session["theme"] = "dark"  # any change the API did not measure: the size is forgotten
+    assert session.known_size() is None
