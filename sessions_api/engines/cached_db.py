@@ -3,11 +3,13 @@
 Writes lock the database row and merge onto what the database holds (the cache may
 lag a concurrent writer by a moment; the database never does).
 
-The cache holds the signature of the row's text beside the data (64 characters, see
-``engines.db.signature_of``), so a save can try the database compare-and-set (see
-``DatabaseLockMixin``) after a read from the cache too. On Redis the entry is read as
-its bytes, which are then also the base of a merge, decoded only if one runs; the
-data itself is in the entry once, as in Django's own cached_db store.
+The cache holds the row's text beside the data when it is short, and only its
+signature (64 characters, see ``engines.db.signature_of``) when it is not, so a save
+can try the database compare-and-set (see ``DatabaseLockMixin``) after a read from the
+cache too: on the text (the cheaper condition to build), or on the signature (which
+keeps a large session in the entry once, as in Django's own cached_db store). On
+Redis the entry is read as its bytes, which are then also the base of a merge, decoded
+only if one runs.
 """
 
 from __future__ import annotations
@@ -23,14 +25,24 @@ from sessions_api.engines.django_internals import redis_client, redis_codec, ses
 
 # Django's cached_db store logs a failed cache write here; so does ours.
 logger = logging.getLogger("django.contrib.sessions")
-_TAG = "sa2"  # marks our (tag, signature of the row's text, data) cache entries
-_OLD_TAG = "sa1"  # (tag, the row's text, data): read still, never written
+_TEXT_TAG = "sa1"  # marks our (tag, the row's text, data) cache entries
+_SIGNATURE_TAG = "sa2"  # (tag, the signature of the row's text, data)
+# Up to this many characters, the entry keeps the row's text itself.
+SHORT_TEXT_CHARS = 1024
+
+
+def _entry(text: str, data: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The cache entry for a row of ``text`` holding ``data``."""
+    if len(text) <= SHORT_TEXT_CHARS:
+        return (_TEXT_TAG, text, data)
+    return (_SIGNATURE_TAG, signature_of(text), data)
 
 
 class RawCachedStore(cached_db.SessionStore):
-    """Django's write-through store, caching the signature of the row beside the data."""
+    """Django's write-through store, caching the row's text (or signature) beside the data."""
 
     _loaded_raw: Any = None
+    _loaded_text: str | None = None
     _loaded_signature: str | None = None
     _written_raw: str | None = None
 
@@ -39,12 +51,16 @@ class RawCachedStore(cached_db.SessionStore):
         _session: dict[str, Any]
 
     def load(self) -> dict[str, Any]:
-        self._loaded_raw = self._loaded_signature = None
+        self._loaded_raw = self._loaded_text = self._loaded_signature = None
         entry_bytes, cached = self._cached_entry()
-        if isinstance(cached, tuple) and len(cached) == 3 and cached[0] in (_TAG, _OLD_TAG):
-            self._loaded_raw = entry_bytes  # None off Redis: the base is then a copy
-            self._loaded_signature = signature_of(cached[1])
-            return cached[2]
+        if isinstance(cached, tuple) and len(cached) == 3:
+            if cached[0] == _TEXT_TAG:
+                self._loaded_text = cached[1]
+            elif cached[0] == _SIGNATURE_TAG:
+                self._loaded_signature = cached[1]
+            if self._loaded_text or self._loaded_signature:
+                self._loaded_raw = entry_bytes  # None off Redis: the base is then a copy
+                return cached[2]
         if isinstance(cached, dict):  # written by Django's own cached_db store
             return cached
         row = session_row(self)
@@ -54,7 +70,7 @@ class RawCachedStore(cached_db.SessionStore):
         self._loaded_raw = row.session_data
         self._cache.set(
             self.cache_key,
-            (_TAG, signature_of(row.session_data), data),
+            _entry(row.session_data, data),
             self.get_expiry_age(expiry=row.expire_date),
         )
         return data
@@ -82,8 +98,8 @@ class RawCachedStore(cached_db.SessionStore):
 
     def _cache_put(self) -> None:
         try:
-            signature = signature_of(self._written_raw or "")
-            self._cache.set(self.cache_key, (_TAG, signature, self._session), self.get_expiry_age())
+            entry = _entry(self._written_raw or "", self._session)
+            self._cache.set(self.cache_key, entry, self.get_expiry_age())
         except Exception:
             logger.exception("Error saving to cache (%s)", self._cache)
 

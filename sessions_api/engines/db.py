@@ -71,15 +71,18 @@ class DatabaseLockMixin(ApiSessionStore, db.SessionStore):
     """
 
     stamps_expiry = False
-    #: The signature of what was read when the text itself was not (a cache entry).
+    #: What was read when the stored form was not the row itself (a cache entry): the
+    #: row's text, or only its signature.
+    _loaded_text: str | None = None
     _loaded_signature: str | None = None
 
     def unchanged(self) -> Q | Exact | None:
         """The condition on the row that it still holds what this request read or last
         wrote: its whole text where known, else its signature; None if neither is."""
         raw = self._loaded_raw
-        if isinstance(raw, str):
-            return Q(session_data=raw)
+        text = raw if isinstance(raw, str) else self._loaded_text
+        if text is not None:
+            return Q(session_data=text)
         if self._loaded_signature is not None:
             return Exact(_Signature("session_data"), self._loaded_signature)
         return None
