@@ -527,7 +527,7 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
     ops = [op for op in OP_LABELS if any(op in e["ops"] for e in engines)]
     width = 0.8 / len(ops)
     colors = {"get_key": "#4C72B0", "put_key": "#DD8452", "get_session": "#55A868"}
-    fig, ax = plt.subplots(figsize=(max(11, 1.3 * len(engines)), 5.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(11, 1.3 * len(engines)), 5.6), dpi=110)
     for index, op in enumerate(ops):
         xs = [i + (index - (len(ops) - 1) / 2) * width for i in range(len(engines))]
         values = [e["ops"][op]["api"]["ratio"] if op in e["ops"] else 0 for e in engines]
@@ -567,8 +567,10 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
         label=f"target {RATIO_TARGET} (GET/PUT key)",
     )
     ax.axhline(1.0, color="grey", linewidth=0.8)
+    # Two or three short lines a bar group: the engine, its storage, the session size.
     ticks = [
-        e["label"] + ("" if e.get("seed", "small") == "small" else "\n" + e["session"])
+        e["label"].replace(" (", "\n(")
+        + ("" if e.get("seed", "small") == "small" else "\n" + e["session"])
         for e in engines
     ]
     ax.set_xticks(range(len(engines)), ticks, fontsize=8)
@@ -587,7 +589,7 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
     ax.set_title(
         f"Sessions API vs bare Django, one sync gunicorn worker ({data['started']})", fontsize=11
     )
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
