@@ -27,12 +27,16 @@ class Engine:
     session_engine: str
     database: str  # "sqlite" or "postgres"
     needs: tuple[str, ...] = ()
+    # The session sizes measured (bench/probe.py SEEDS): a cookie engine only the small
+    # one, since its whole session must fit in a browser cookie (4 KB).
+    seeds: tuple[str, ...] = ("small", "48k")
 
 
 @dataclass
 class Options:
     engines: list[Engine]
     ops: tuple[str, ...]
+    seeds: tuple[str, ...]
     sections: set[str]
     rounds: int
     seconds: float

@@ -53,7 +53,7 @@ ENGINES = (
     Engine("db-postgres", "db (PostgreSQL)", "db", "postgres", ("postgres",)),
     Engine("cache", "cache (Redis)", "cache", "sqlite", ("redis",)),
     Engine("cached_db", "cached_db (Redis + SQLite)", "cached_db", "sqlite", ("redis",)),
-    Engine("signed_cookies", "signed_cookies", "signed_cookies", "sqlite"),
+    Engine("signed_cookies", "signed_cookies", "signed_cookies", "sqlite", seeds=("small",)),
     Engine("file", "file", "file", "sqlite"),
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bench.common import BENCH, BenchError
-from bench.probe import SEED  # what each client holds before the load: what probe.py measures
+from bench.probe import SEEDS  # what each client holds before the load: what probe.py measures
 from bench.processes import LOAD_CORE, Server, pinned
 from tests.servers import HttpSession
 
@@ -49,13 +49,14 @@ class Browser(HttpSession):
         self.csrf = self.expect("GET", "/api/v1/auth/csrf/")["csrf_token"]
         return self.csrf
 
-    def start_session(self) -> None:
+    def start_session(self, seed: str = "small") -> None:
         """CSRF cookie and token, then the seeded keys; checks the API answers right."""
         self.fetch_csrf()
-        for key, value in SEED.items():
+        values = SEEDS[seed]
+        for key, value in values.items():
             self.expect("PUT", f"/api/v1/session/keys/{key}/", {"value": value}, ok=(200, 201))
         got = self.expect("GET", "/api/v1/session/keys/profile/")
-        if got != {"key": "profile", "value": SEED["profile"]}:
+        if got != {"key": "profile", "value": values["profile"]}:
             raise BenchError(f"GET key on :{self.port} returned {got}")
 
 

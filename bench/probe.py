@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import string
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +44,25 @@ SEED: dict[str, Any] = {
     "cart": [{"sku": "A-100", "qty": 2}, {"sku": "B-7", "qty": 1}],
     "counter": 0,
 }
+# The large seed: the same keys plus twelve values of 4 KB of text (about 48 KB of
+# session as compact JSON), such as carts, drafts or wizard state grow to. The text is
+# random letters from a fixed seed: every run stores the same bytes, which compress as
+# ordinary text does rather than to nothing.
+LARGE_VALUES = 12
+LARGE_VALUE_CHARS = 4096
+
+
+def _text(index: int) -> str:
+    rng = random.Random(index)
+    return "".join(rng.choices(string.ascii_letters + string.digits + " ", k=LARGE_VALUE_CHARS))
+
+
+SEEDS: dict[str, dict[str, Any]] = {
+    "small": SEED,
+    "48k": {**SEED, **{f"blob{index:02d}": _text(index) for index in range(LARGE_VALUES)}},
+}
+# How the report names them.
+SEED_LABELS = {"small": "4 small keys", "48k": "~48 KB"}
 GET_KEY = "/api/v1/session/keys/profile/"
 PUT_KEY = "/api/v1/session/keys/counter/"
 SESSION = "/api/v1/session/"
@@ -107,7 +128,7 @@ def install_counter() -> Counter:
 class Browser:
     """One browser: Django's test client with the CSRF header set from its cookie."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: str = "small") -> None:
         from django.conf import settings
         from django.test import Client
 
@@ -117,7 +138,7 @@ class Browser:
         self.token = response.json()["csrf_token"]
         self.csrf_cookie = settings.CSRF_COOKIE_NAME
         self.counter = 0
-        for key, value in SEED.items():
+        for key, value in SEEDS[seed].items():
             self.put(f"/api/v1/session/keys/{key}/", {"value": value})
 
     def put(self, path: str, body: Any) -> Any:
@@ -143,10 +164,10 @@ class Browser:
         raise ValueError(name)
 
 
-def count(ops: tuple[str, ...]) -> dict[str, Any]:
+def count(ops: tuple[str, ...], seed: str = "small") -> dict[str, Any]:
     """Per operation: SQL statements and Redis commands of one warm request."""
     counter = install_counter()
-    browser = Browser()
+    browser = Browser(seed)
     result: dict[str, Any] = {}
     for name in ops:
         browser.op(name)  # warm: first-use costs (connections, caches) are not counted
@@ -161,13 +182,13 @@ def count(ops: tuple[str, ...]) -> dict[str, Any]:
     return result
 
 
-def profile(name: str, requests: int, interval: float) -> None:
+def profile(name: str, requests: int, interval: float, seed: str = "small") -> None:
     """Profile ``requests`` calls of one operation with pyinstrument; print the tree."""
     try:
         from pyinstrument import Profiler
     except ImportError:
         raise SystemExit("pyinstrument is not installed: pip install pyinstrument") from None
-    browser = Browser()
+    browser = Browser(seed)
     for _ in range(50):
         browser.op(name)
     profiler = Profiler(interval=interval)
@@ -183,14 +204,14 @@ def profile(name: str, requests: int, interval: float) -> None:
     print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
-def time_ops(ops: tuple[str, ...], requests: int) -> dict[str, float]:
+def time_ops(ops: tuple[str, ...], requests: int, seed: str = "small") -> dict[str, float]:
     """CPU microseconds per request for each operation, in-process (no profiler).
 
     Process CPU time, not wall time: steady on a shared machine, where another
     process taking the core would inflate a stopwatch. Time spent waiting on a
     database or cache server is not in it.
     """
-    browser = Browser()
+    browser = Browser(seed)
     result = {}
     for name in ops:
         for _ in range(50):
@@ -210,17 +231,20 @@ def main() -> None:
     mode.add_argument("--count", action="store_true", help="print SQL/Redis counts as JSON")
     mode.add_argument("--profile", choices=OPS, help="profile one operation with pyinstrument")
     mode.add_argument("--time", action="store_true", help="print CPU us per request as JSON")
+    parser.add_argument(
+        "--seed", choices=sorted(SEEDS), default="small", help="the session every client holds"
+    )
     parser.add_argument("-n", "--requests", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=0.0001, help="sampling interval, s")
     args = parser.parse_args()
     setup(args.variant)
     ops = tuple(op for op in args.ops.split(",") if op)
     if args.count:
-        print(json.dumps(count(ops)))
+        print(json.dumps(count(ops, args.seed)))
     elif args.time:
-        print(json.dumps(time_ops(ops, args.requests)))
+        print(json.dumps(time_ops(ops, args.requests, args.seed)))
     else:
-        profile(args.profile, args.requests, args.interval)
+        profile(args.profile, args.requests, args.interval, args.seed)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ OP_LABELS = {"get_key": "GET key", "put_key": "PUT key", "get_session": "GET ses
 # Issue 7's targets (figures for the report, not assertions).
 RATIO_TARGET = 0.8  # API ÷ bare Django, requests/s, for TARGET_OPS on every engine
 TARGET_OPS = ("get_key", "put_key")
+# At the large session, a read on the service's store costs no more than Django's own
+# load: store ÷ Django, requests/s, for READ_OPS at LARGE_SEED, at least.
+STORE_READ_TARGET = 0.95
+READ_OPS = ("get_key",)
+LARGE_SEED = "48k"
+SMALL_LABEL = "4 small keys"  # results written before the session-size axis had one size
 MEMORY_GROWTH_MB = 5.0  # worker RSS growth over 20,000 requests, at most
 ENQUEUE_RATIO = 0.5  # POST /api/v1/tasks/ ÷ raw apply_async loop, at least
 LATENCY_RATIO = 2.0  # enqueue-to-SUCCESS p50, API ÷ raw round trip, at most
@@ -64,6 +70,7 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     out += _sessions(data)
     out += _split(data)
+    out += _sizes(data)
     out += _queries(data)
     out += _memory(data)
     out += _tasks(data)
@@ -108,6 +115,7 @@ def _sessions(data: dict[str, Any]) -> list[str]:
     ]
     header = [
         "engine",
+        "session",
         "operation",
         "Django req/s",
         "p50 ms",
@@ -126,9 +134,11 @@ def _sessions(data: dict[str, Any]) -> list[str]:
             flag = ""
             if op in TARGET_OPS:
                 flag = " " + _mark(ratio >= RATIO_TARGET)
+            first = op == next(iter(engine["ops"]))
             rows.append(
                 [
-                    engine["label"] if op == next(iter(engine["ops"])) else "",
+                    engine["label"] if first else "",
+                    _session(engine) if first else "",
                     OP_LABELS[op],
                     _num(d["rps"]),
                     _num(d["p50_ms"], 2),
@@ -144,8 +154,8 @@ def _sessions(data: dict[str, Any]) -> list[str]:
         return [*out[:2], "Not measured in this run.", ""]
     for engine_id, reason in data["skipped"].items():
         if engine_id != "tasks":
-            rows.append([engine_id, "-", reason, "", "", "", "", "", "", ""])
-    out += _table(header, rows, "llrrrrrrrr")
+            rows.append([engine_id, "", "-", reason, "", "", "", "", "", "", ""])
+    out += _table(header, rows, "lllrrrrrrrr")
     out += ["", "![API ÷ bare Django per engine](ratios.png)", ""]
     return out
 
@@ -160,6 +170,7 @@ def _split(data: dict[str, Any]) -> list[str]:
             rows.append(
                 [
                     engine["label"],
+                    _session(engine),
                     OP_LABELS[op],
                     f"{_num(d['rps'])} / {_num(s['rps'])} / {_num(a['rps'])}",
                     f"{_num(d['cpu_us'])} / {_num(s['cpu_us'])} / {_num(a['cpu_us'])}",
@@ -184,6 +195,7 @@ def _split(data: dict[str, Any]) -> list[str]:
     out += _table(
         [
             "engine",
+            "session",
             "operation",
             "req/s: Django / store / API",
             "worker CPU µs/req: Django / store / API",
@@ -192,7 +204,75 @@ def _split(data: dict[str, Any]) -> list[str]:
             "API ÷ Django",
         ],
         rows,
-        "llrrrrr",
+        "lllrrrrr",
+    )
+    return [*out, ""]
+
+
+def _session(entry: dict[str, Any]) -> str:
+    """The session size an entry was measured at (older results: the small seed)."""
+    label = entry.get("session", SMALL_LABEL)
+    size = entry.get("session_bytes")
+    return f"{label} ({size / 1000:.1f} kB)" if size and size >= 1000 else label
+
+
+def _sizes(data: dict[str, Any]) -> list[str]:
+    """Each engine's ratios at both session sizes side by side (from the tables above)."""
+    by_engine: dict[str, dict[str, Any]] = {}
+    for entry in data["sessions"].values():
+        by_engine.setdefault(entry.get("engine", entry["label"]), {})[
+            entry.get("seed", "small")
+        ] = entry
+    rows = []
+    for entries in by_engine.values():
+        small, large = entries.get("small"), entries.get(LARGE_SEED)
+        if large is None:
+            continue
+        for op in TARGET_OPS:
+            big = large["ops"].get(op)
+            if big is None:
+                continue
+            before = small["ops"].get(op) if small else None
+            store = big.get("store")
+            read = op in READ_OPS
+            rows.append(
+                [
+                    large["label"],
+                    OP_LABELS[op],
+                    _ratio(before["api"]["ratio"]) if before else "-",
+                    f"{_ratio(big['api']['ratio'])} {_mark(big['api']['ratio'] >= RATIO_TARGET)}",
+                    (
+                        f"{store['ratio']:.2f}"
+                        + (f" {_mark(store['ratio'] >= STORE_READ_TARGET)}" if read else "")
+                        if store
+                        else "-"
+                    ),
+                    f"{big['api']['rps'] / store['rps']:.2f}" if store else "-",
+                ]
+            )
+    if not rows:
+        return []
+    out = [
+        "### The same at a larger session",
+        "",
+        f"Each server-side engine again with every client's session at ~48 KB (the same "
+        f"four keys plus twelve 4 KB values), on the same servers in the same run. The "
+        f"targets: API ÷ Django ≥ {RATIO_TARGET} at both sizes, and on a read the "
+        f"service's store costs no more than Django's own load (store ÷ Django ≥ "
+        f"{STORE_READ_TARGET}).",
+        "",
+    ]
+    out += _table(
+        [
+            "engine",
+            "operation",
+            "API ÷ Django, 4 small keys",
+            "at ~48 KB",
+            "store ÷ Django at ~48 KB",
+            "API ÷ store at ~48 KB",
+        ],
+        rows,
+        "llrrrr",
     )
     return [*out, ""]
 
@@ -355,15 +435,34 @@ def _targets(data: dict[str, Any]) -> list[str]:
             row = engine["ops"].get(op)
             if row and row["api"]["ratio"] < RATIO_TARGET:
                 misses.append(
-                    f"{engine['label']} {OP_LABELS[op]}: {_ratio(row['api']['ratio'])} "
+                    f"{engine['label']} ({_session(engine)}) {OP_LABELS[op]}: "
+                    f"{_ratio(row['api']['ratio'])} "
                     f"({RATIO_TARGET - row['api']['ratio']:.3f} short)"
                 )
     measured = sum(1 for e in data["sessions"].values() for op in TARGET_OPS if op in e["ops"])
     if measured:
         out.append(
-            f"- API ÷ bare Django ≥ {RATIO_TARGET} for GET key and PUT key: "
-            f"{measured - len(misses)} of {measured} met"
+            f"- API ÷ bare Django ≥ {RATIO_TARGET} for GET key and PUT key, at every "
+            f"session size: {measured - len(misses)} of {measured} met"
             + (f"; missed: {'; '.join(misses)}." if misses else ". ✅")
+        )
+    reads = [
+        (engine, engine["ops"][op])
+        for engine in data["sessions"].values()
+        if engine.get("seed") == LARGE_SEED
+        for op in READ_OPS
+        if op in engine["ops"] and "store" in engine["ops"][op]
+    ]
+    if reads:
+        slow = [
+            f"{engine['label']}: {row['store']['ratio']:.2f}"
+            for engine, row in reads
+            if row["store"]["ratio"] < STORE_READ_TARGET
+        ]
+        out.append(
+            f"- store ÷ bare Django ≥ {STORE_READ_TARGET} for GET key at ~48 KB: "
+            f"{len(reads) - len(slow)} of {len(reads)} met"
+            + (f"; missed: {'; '.join(slow)}." if slow else ". ✅")
         )
     if data["memory"]:
         growth = data["memory"]["growth_mb"]
@@ -399,7 +498,10 @@ def _method(data: dict[str, Any]) -> list[str]:
         "service's store.",
         "- Load: wrk pinned to core 1 (`bench/wrk.lua`), the same requests to every server "
         "(same paths, session and CSRF cookies, `X-CSRFToken`); each PUT writes a new "
-        "value. The session holds four small keys. Rounds alternate the servers' order. "
+        "value. Every engine is measured with sessions of four small keys (140 bytes of "
+        "JSON), and every server-side engine again with ~48 KB ones (the same keys plus "
+        "twelve 4 KB values of random letters; `bench/probe.py` `SEEDS`), each size with "
+        "its own browsers on the same servers. Rounds alternate the servers' order. "
         "Every response is checked; a single non-2xx answer or socket error fails the run.",
         "- `db` and `cached_db` use a fresh SQLite file (WAL) or a fresh PostgreSQL "
         "database; the cache is Redis for every engine (db 11). Only ratios measured "
@@ -425,7 +527,7 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
     ops = [op for op in OP_LABELS if any(op in e["ops"] for e in engines)]
     width = 0.8 / len(ops)
     colors = {"get_key": "#4C72B0", "put_key": "#DD8452", "get_session": "#55A868"}
-    fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(11, 1.3 * len(engines)), 5.6), dpi=110)
     for index, op in enumerate(ops):
         xs = [i + (index - (len(ops) - 1) / 2) * width for i in range(len(engines))]
         values = [e["ops"][op]["api"]["ratio"] if op in e["ops"] else 0 for e in engines]
@@ -465,7 +567,13 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
         label=f"target {RATIO_TARGET} (GET/PUT key)",
     )
     ax.axhline(1.0, color="grey", linewidth=0.8)
-    ax.set_xticks(range(len(engines)), [e["label"] for e in engines], fontsize=9)
+    # Two or three short lines a bar group: the engine, its storage, the session size.
+    ticks = [
+        e["label"].replace(" (", "\n(")
+        + ("" if e.get("seed", "small") == "small" else "\n" + e["session"])
+        for e in engines
+    ]
+    ax.set_xticks(range(len(engines)), ticks, fontsize=8)
     ax.set_ylabel("requests/s, API ÷ bare Django")
     highest = max(
         (
@@ -481,7 +589,7 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
     ax.set_title(
         f"Sessions API vs bare Django, one sync gunicorn worker ({data['started']})", fontsize=11
     )
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)

@@ -21,7 +21,10 @@ What one run does:
    value each time), GET session. Several rounds, alternating the order of the
    servers each round; medians are reported, and the API ÷ baseline ratio is the
    median of the per-round ratios. Every response is checked: one non-2xx answer or
-   socket error fails the run.
+   socket error fails the run. Each engine is measured at two session sizes, in turn
+   on the same servers: the small seed (four small keys) and a ~48 KB one (the same
+   keys plus twelve 4 KB values); ``signed_cookies`` at the small one only, since its
+   session is the browser's 4 KB cookie.
 
 2. **Requests' cost in queries**: ``bench/probe.py`` counts the SQL statements and
    Redis commands of one warm request of each operation, per engine and server kind.
@@ -36,14 +39,14 @@ What one run does:
    through the API beside the raw ``apply_async().get()`` round trip.
 
 Results go to ``bench/results.md``, ``bench/results.json`` and ``bench/ratios.png``
-(a partial run, with ``--engines``/``--sections``/``--ops``, writes to
+(a partial run, with ``--engines``/``--sections``/``--ops``/``--seeds``, writes to
 ``bench/.work/`` instead, so the committed results are always a full run). Logs of
 every server are kept in ``bench/.work/logs/``.
 
 Needs: the services (PostgreSQL, Redis, RabbitMQ on their usual local ports; an
 engine or section whose service does not answer is reported as skipped), ``wrk``
 (Debian: ``apt-get install -y wrk``), ``taskset``, and ``matplotlib`` for the chart
-(requirements-dev.txt). A full run takes about 13 minutes on 2 cores.
+(requirements-dev.txt). A full run takes about 22 minutes on 2 cores.
 
 This file is the command line and the order of the sections; the parts live beside it
 (bench/README.md, "What runs").
@@ -77,6 +80,7 @@ from bench.environment import (
 )
 from bench.load import Browser
 from bench.memory import measure_memory
+from bench.probe import SEEDS
 from bench.processes import LOAD_CORE, Server, stop_all
 from bench.sessions import OP_VARIANTS, OPS, count_queries, measure_sessions
 from bench.tasks import bench_tasks
@@ -95,17 +99,23 @@ def bench_engine(engine: Engine, options: Options, results: Results) -> None:
     servers = {
         variant: Server(f"{engine.id}-{variant}", variant_env(env, variant)) for variant in variants
     }
+    seeds = [seed for seed in options.seeds if seed in engine.seeds]
     try:
         for server in servers.values():
             server.wait_ready()
-        browsers = {}
-        for variant, server in servers.items():
-            browsers[variant] = Browser(server.base)
-            browsers[variant].start_session()
+        # One browser per server and session size, each with its own seeded session.
+        browsers: dict[str, dict[str, Browser]] = {}
+        for seed in seeds or ["small"]:
+            browsers[seed] = {}
+            for variant, server in servers.items():
+                browsers[seed][variant] = Browser(server.base)
+                browsers[seed][variant].start_session(seed)
         if "sessions" in options.sections:
-            measure_sessions(engine, options, results, servers, browsers)
+            for seed in seeds:
+                measure_sessions(engine, seed, options, results, servers, browsers[seed])
         if "memory" in options.sections and engine.id == options.engines[0].id:
-            measure_memory(engine, options, results, servers["api"], browsers["api"])
+            first = next(iter(browsers.values()))
+            measure_memory(engine, options, results, servers["api"], first["api"])
     finally:
         for server in servers.values():
             server.stop()
@@ -114,11 +124,16 @@ def bench_engine(engine: Engine, options: Options, results: Results) -> None:
 def parse_args() -> Options:
     parser = argparse.ArgumentParser(
         description="The API beside a bare Django baseline, in one run.",
-        epilog="With any of --engines, --ops, --sections the run is partial and writes to "
-        "bench/.work/ (the committed results are full runs).",
+        epilog="With any of --engines, --ops, --seeds, --sections the run is partial and "
+        "writes to bench/.work/ (the committed results are full runs).",
     )
     parser.add_argument("--engines", help="comma list of " + ", ".join(e.id for e in ENGINES))
     parser.add_argument("--ops", help="comma list of " + ", ".join(OPS))
+    parser.add_argument(
+        "--seeds",
+        help="comma list of session sizes: " + ", ".join(SEEDS) + " (default: both; "
+        "signed_cookies is measured at small only)",
+    )
     parser.add_argument(
         "--sections", help="comma list of sessions, queries, memory, tasks (default: all)"
     )
@@ -133,7 +148,7 @@ def parse_args() -> Options:
     parser.add_argument("--connections", type=int, default=2, help="wrk connections (default 2)")
     parser.add_argument("--output", type=Path, help="where results.md/json and ratios.png go")
     args = parser.parse_args()
-    full = not (args.engines or args.ops or args.sections)
+    full = not (args.engines or args.ops or args.seeds or args.sections)
     engines = list(ENGINES)
     if args.engines:
         wanted = args.engines.split(",")
@@ -144,6 +159,9 @@ def parse_args() -> Options:
     ops = tuple(args.ops.split(",")) if args.ops else OPS
     if set(ops) - set(OPS):
         parser.error(f"unknown ops: {', '.join(sorted(set(ops) - set(OPS)))}")
+    seeds = tuple(args.seeds.split(",")) if args.seeds else tuple(SEEDS)
+    if set(seeds) - set(SEEDS):
+        parser.error(f"unknown seeds: {', '.join(sorted(set(seeds) - set(SEEDS)))}")
     sections = (
         set(args.sections.split(","))
         if args.sections
@@ -156,6 +174,7 @@ def parse_args() -> Options:
     return Options(
         engines=engines,
         ops=ops,
+        seeds=seeds,
         sections=sections,
         rounds=args.rounds,
         seconds=args.seconds,
@@ -197,6 +216,7 @@ def main() -> int:
             "full": options.full,
             "engines": [e.id for e in options.engines],
             "ops": list(options.ops),
+            "seeds": list(options.seeds),
             "sections": sorted(options.sections),
         }
         load = results.machine["load_average_at_start"]

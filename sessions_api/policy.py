@@ -68,6 +68,21 @@ def json_size(value: Any) -> int:
     return len(compact_json(value))
 
 
+def object_size_after(
+    *, size: int, keys: int, key: str, old_bytes: int | None, new_bytes: int
+) -> int:
+    """``json_size()`` of a JSON object of ``size`` bytes and ``keys`` keys once ``key``
+    is set to a value of ``new_bytes`` (replacing one of ``old_bytes``, or added if None).
+
+    Compact JSON is ``{`` + the members ``"key":value`` joined by ``,`` + ``}``, so a
+    member's bytes and its comma are all that change: no other value is measured again.
+    """
+    member = json_size(key) + 1  # "key":
+    if old_bytes is not None:
+        return size - old_bytes + new_bytes
+    return size + member + new_bytes + (1 if keys else 0)
+
+
 def key_name_problem(key: str) -> str | None:
     """Why ``key`` is not an acceptable client key name, or None if it is."""
     if not key:

@@ -41,6 +41,7 @@ from sessions_api.policy import (
     is_client_key,
     json_size,
     key_validate,
+    object_size_after,
 )
 from sessions_api.selectors import session_ends_at, session_owner_token, user_session_get
 from sessions_api.throttling import login_attempt_reserve
@@ -64,10 +65,19 @@ def session_key_set(
     created = key not in session
     if create_only and not created:
         raise KeyExists(f"The key {key!r} already exists; use PUT to replace it.")
-    candidate = client_items(session)
-    candidate[key] = value
-    _check_session_limits(session=session, client_data=candidate, changes={key: value})
+    keys = sum(1 for name in session.keys() if is_client_key(name))  # noqa: SIM118 (no __iter__)
+    before = session.known_size()
+    if before is None:  # measure the session once; the store keeps the result from here
+        candidate = client_items(session)
+        candidate[key] = value
+        after = json_size(candidate)
+    else:  # only the member that changes is measured (the old value, if any)
+        old = None if created else json_size(session[key])
+        after = object_size_after(size=before, keys=keys, key=key, old_bytes=old, new_bytes=size)
+    client = (after, keys + created)
+    _check_session_limits(session=session, client=client, changes={key: value})
     session[key] = value
+    session.note_size(after)
     return created
 
 
@@ -115,7 +125,7 @@ def session_expiry_set(
     if ends is not None and not at_browser_close:
         _check_login_end(ends=ends, seconds=seconds, expires_at=expires_at)
     stored = value.isoformat() if isinstance(value, datetime) else value
-    _check_session_limits(session=session, client_data=None, changes={"_session_expiry": stored})
+    _check_session_limits(session=session, client=None, changes={"_session_expiry": stored})
     session.set_expiry(value)
 
 
@@ -185,11 +195,15 @@ def session_owner_token_retire(*, session: ApiSessionStore) -> None:
 
 
 def _check_session_limits(
-    *, session: ApiSessionStore, client_data: dict[str, Any] | None, changes: dict[str, Any]
+    *, session: ApiSessionStore, client: tuple[int, int] | None, changes: dict[str, Any]
 ) -> None:
-    """Raise the first limit the session would break after ``changes``."""
-    if client_data is not None:
-        size = json_size(client_data)
+    """Raise the first limit the session would break after ``changes``.
+
+    ``client`` is the client data's size (bytes of compact JSON) and key count after the
+    change, when the change is to a client key.
+    """
+    if client is not None:
+        size, keys = client
         limit = app_settings.SESSION_API_MAX_SESSION_BYTES
         if size > limit:
             raise SessionTooLarge(
@@ -199,7 +213,7 @@ def _check_session_limits(
     if cookie_limit is not None:
         data = dict(session.items())
         data.update(changes)
-        budget = cookie_limit - (SIGNED_COOKIE_HEADROOM_BYTES if client_data else 0)
+        budget = cookie_limit - (SIGNED_COOKIE_HEADROOM_BYTES if client else 0)
         # The exact size signs and compresses the whole session; a bound from its JSON
         # length settles most writes without that.
         fits = session.cookie_bytes_upper_bound(data) <= budget
@@ -209,12 +223,10 @@ def _check_session_limits(
                 f"most {cookie_limit}, and {SIGNED_COOKIE_HEADROOM_BYTES} are kept "
                 "free for login and expiry data."
             )
-    if client_data is not None:
+    if client is not None:
         limit = app_settings.SESSION_API_MAX_KEYS
-        if len(client_data) > limit:
-            raise TooManyKeys(
-                f"The session would hold {len(client_data)} keys; the limit is {limit}."
-            )
+        if keys > limit:
+            raise TooManyKeys(f"The session would hold {keys} keys; the limit is {limit}.")
 
 
 __all__ = [

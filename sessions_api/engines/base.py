@@ -29,6 +29,20 @@ What Django's stores leave to us, done once here:
   ``file`` (which yields ``UNCHANGED`` when the file is still what was loaded, sparing
   the decode). ``signed_cookies`` keeps its data in the browser, where the last
   response wins.
+* **No per-request work that grows with the session beyond Django's own.** What the
+  merge compares with ("what this request loaded") is the stored form as it was read
+  (row text, file text, Redis bytes), which the engine has in hand anyway: it is
+  decoded again only when a merge actually runs, so a read-only request does exactly
+  Django's one decode and no encode, and an uncontended save exactly Django's encode.
+  After a save the base is what that save wrote (Django's ``encode()`` output, kept as
+  it is made). Only where the engine cannot tell its stored form (a cache other than
+  Redis, or nothing stored yet) is a JSON copy of the data kept instead.
+* **A size kept with the data** (``known_size()``, ``note_size()``): the API notes the
+  size of the client data it has just measured; an engine that can store it with the
+  data (``cache``, in its version) gives it back to the next request, which then
+  measures only the key it changes. It holds for exactly the keys and values (by
+  identity) it was noted for: any key set, replaced or removed since, or a merge,
+  forgets it, and the API measures the whole session again.
 * **A fingerprint**: a short, non-secret id of the session (``fingerprint()``) that may
   appear in responses and logs where the session key must not.
 
@@ -105,7 +119,9 @@ class ApiSessionStore(SessionBase):
 
     An engine sets ``engine_name`` and, where its data is stored on the server,
     implements ``save_if_unchanged()`` (optional: the default sends every save down the
-    locked merge) and ``locked_stored()``. An engine that keeps its data in the browser
+    locked merge) and ``locked_stored()``, keeps ``_loaded_raw`` as its ``load()`` reads
+    it, and overrides ``stored_data()``/``written_form()`` when its stored form is not
+    the text of Django's ``encode()``. An engine that keeps its data in the browser
     sets ``server_side = False`` and ``cookie_limit_bytes``, and implements
     ``cookie_bytes_upper_bound()`` and ``projected_cookie_bytes()``.
     """
@@ -124,12 +140,23 @@ class ApiSessionStore(SessionBase):
     #: False where the store keeps the expiry time itself and checks it on every read
     #: (the ``db`` row's ``expire_date``): ``save()`` then writes no ``EXPIRES_KEY``.
     stamps_expiry: ClassVar[bool] = True
-    #: The stored form (row text, Redis bytes, file text) as this request read it, for
-    #: the engines' compare-and-set; None when unknown (nothing read, or a locked save
-    #: has written something else since).
+    #: The stored form (row text, Redis bytes, file text) as this request last read or
+    #: wrote it: what the engines' compare-and-set compares with, and the base of the
+    #: locked merge. None when unknown.
     _loaded_raw: Any = None
-    #: What this request loaded, as JSON text: the base of the locked merge.
+    #: The base of the locked merge as JSON text, kept only while ``_loaded_raw`` is
+    #: unknown.
     _loaded: str | None = None
+    #: Whether this request has a base at all (it has loaded or saved the session).
+    _has_base: bool = False
+    #: The text of the last ``encode()``: what Django's db and file stores write.
+    _encoded: str | None = None
+    #: The size noted for the data (note_size()), and the items it holds for: a shallow
+    #: copy, compared by identity of the values. The engine sets _size on load.
+    _size: int | None = None
+    _size_basis: dict[str, Any] | None = None
+    #: The size a save in progress stores with the data (None: none is known).
+    _size_to_write: int | None = None
 
     if TYPE_CHECKING:
         # SessionBase's protected API for stores, which django-stubs does not declare.
@@ -157,6 +184,42 @@ class ApiSessionStore(SessionBase):
         """
         raise NotImplementedError(f"{type(self).__name__} must define locked_stored()")
         yield None  # pragma: no cover - makes this a generator, as the contract reads
+
+    def stored_data(self, raw: Any) -> dict[str, Any]:
+        """The session data ``raw`` (a ``_loaded_raw``) holds: Django's ``decode()``.
+
+        Called only when a merge runs; an engine whose stored form is not Django's
+        encoded text overrides it.
+        """
+        return SessionBase.decode(self, raw)
+
+    def written_form(self) -> Any:
+        """The stored form of what Django's ``save()`` has just written, or None.
+
+        Django's db and file stores write the text of ``encode()``; an engine that
+        stores something else, and cannot tell what cheaply, returns None (the base of
+        a later merge in the same request is then a JSON copy).
+        """
+        return self._encoded
+
+    def known_size(self) -> int | None:
+        """The size last noted for exactly the data this store holds now, or None.
+
+        Noted by ``note_size()`` in this request, or by the save that wrote what was
+        loaded, where the engine keeps it with the data. Loads the session first.
+        """
+        data = self._get_session()
+        basis = self._size_basis
+        if self._size is None or basis is None or len(basis) != len(data):
+            return None
+        for key, value in data.items():
+            if basis.get(key, basis) is not value:
+                return None
+        return self._size
+
+    def note_size(self, size: int) -> None:
+        """Keep ``size`` for the data as it is now (the API's measure of it)."""
+        self._size, self._size_basis = size, dict(self._get_session())
 
     def cookie_bytes_upper_bound(self, data: dict[str, Any]) -> int:
         """At least ``projected_cookie_bytes(data)``, cheaply (cookie engines only)."""
@@ -226,7 +289,13 @@ class ApiSessionStore(SessionBase):
             limit = timezone.make_naive(limit)
         return min(date, limit)
 
+    def encode(self, session_dict: dict[str, Any]) -> str:
+        self._encoded = super().encode(session_dict)
+        return self._encoded
+
     def load(self) -> dict[str, Any]:
+        self._loaded_raw = None  # the engine's load() sets it when it reads a stored form
+        self._size = None  # and _size, when it keeps one with the data
         data: dict[str, Any] = super().load()
         if self.is_past_expiry(data):
             # Delete it (Django's file store keeps a file whose integer expiry has
@@ -234,29 +303,55 @@ class ApiSessionStore(SessionBase):
             # the key: the next write starts a new session instead of reviving this one.
             self.delete()
             self._session_key = None
+            self._loaded_raw = self._size = None
             data = {}
-        self._loaded = _snapshot(data)
+        self._keep_base(data)
+        self._size_basis = dict(data) if self._size is not None else None
         return data
 
     def save(self, must_create: bool = False) -> None:
         data = self._get_session(no_load=must_create)
-        snapshot = self._loaded
-        if must_create or snapshot is None or not self.server_side or not self.session_key:
+        # Decided before the stamp changes the data (the stamp is no client key).
+        self._size_to_write = self.known_size()
+        if must_create or not self._has_base or not self.server_side or not self.session_key:
             self._stamp_expiry(data)
-            super().save(must_create=must_create)
+            self._write(must_create=must_create)
         elif not self.save_if_unchanged(data):
-            loaded = json.loads(snapshot)
             with self.locked_stored() as stored:
                 if stored is UNCHANGED:
                     pass  # nobody wrote in between: this request's data is the result
                 elif stored is not None and not self.is_past_expiry(stored):
-                    data = merge_changes(base=loaded, mine=data, theirs=stored)
+                    data = merge_changes(base=self._base(), mine=data, theirs=stored)
                     self._session_cache = data
+                    self._size_to_write = None  # what was measured is not what is written
                 # A session that is gone stays gone: Django's save raises UpdateError.
                 self._stamp_expiry(data)
-                super().save(must_create=False)
-            self._loaded_raw = None  # the store now holds what this save wrote
-        self._loaded = _snapshot(data)
+                self._write(must_create=False)
+        self._keep_base(data)
+        self._size, self._size_basis = self._size_to_write, dict(data)
+
+    def _write(self, *, must_create: bool) -> None:
+        """Django's ``save()``; then ``_loaded_raw`` is what it wrote (if known)."""
+        self._encoded = None
+        super().save(must_create=must_create)
+        self._loaded_raw = self.written_form()
+
+    def _keep_base(self, data: dict[str, Any]) -> None:
+        """``data`` is what the store holds now: the base of a later merge.
+
+        Its stored form, when the engine has it (just read or written), costs nothing;
+        otherwise a JSON copy is kept (a deep copy: values may be changed in place).
+        """
+        if not self.server_side:
+            return  # no merge: the browser keeps the data
+        self._has_base = True
+        self._loaded = None if self._loaded_raw is not None else _snapshot(data)
+
+    def _base(self) -> dict[str, Any]:
+        """What this request loaded (or last saved): decoded only for a merge."""
+        if self._loaded_raw is not None:
+            return self.stored_data(self._loaded_raw)
+        return json.loads(self._loaded or "{}")
 
     # --- Identity --------------------------------------------------------------------
 

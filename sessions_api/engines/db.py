@@ -8,10 +8,40 @@ from typing import Any
 
 from django.contrib.sessions.backends import db
 from django.db import router, transaction
+from django.db.models import Func, Q, TextField
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from sessions_api.engines.base import ApiSessionStore
 from sessions_api.engines.django_internals import session_row
+
+# What the cached_db compare-and-set compares after a read from the cache: the last
+# characters of the row's text. Django stores the data signed ("<data>:<timestamp>:
+# <signature>", the signature an HMAC of the rest), so two different texts end alike
+# only by an HMAC collision; the cache then keeps 64 characters beside the data instead
+# of the whole text. Where the text itself is at hand (the db engine, which has just
+# read it) the UPDATE compares the whole of it: a plain equality is cheaper to build
+# than the expression, and shipping the text costs the database next to nothing.
+SIGNATURE_CHARS = 64
+
+
+def signature_of(text: str) -> str:
+    """The characters of a stored text the compare-and-set compares (its signature)."""
+    return text[-SIGNATURE_CHARS:]
+
+
+class _Signature(Func):
+    """``signature_of()`` in SQL: the last SIGNATURE_CHARS characters of a text column."""
+
+    arity = 1
+    output_field = TextField()
+    template = f"RIGHT(%(expressions)s, {SIGNATURE_CHARS})"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = f"SUBSTR(%(expressions)s, -{SIGNATURE_CHARS})"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    as_oracle = as_sqlite
 
 
 class RawRowStore(db.SessionStore):
@@ -41,18 +71,40 @@ class DatabaseLockMixin(ApiSessionStore, db.SessionStore):
     """
 
     stamps_expiry = False
+    #: What was read when the stored form was not the row itself (a cache entry): the
+    #: row's text, or only its signature.
+    _loaded_text: str | None = None
+    _loaded_signature: str | None = None
+
+    def unchanged(self) -> Q | Exact | None:
+        """The condition on the row that it still holds what this request read or last
+        wrote: its whole text where known, else its signature; None if neither is."""
+        raw = self._loaded_raw
+        text = raw if isinstance(raw, str) else self._loaded_text
+        if text is not None:
+            return Q(session_data=text)
+        if self._loaded_signature is not None:
+            return Exact(_Signature("session_data"), self._loaded_signature)
+        return None
 
     def save_if_unchanged(self, data: dict[str, Any]) -> bool:
-        raw = self._loaded_raw
-        if raw is None or not self.session_key:
+        condition = self.unchanged()
+        if condition is None or not self.session_key:
             return False  # no stored form was read (a new session, or an old-style cache entry)
         self._stamp_expiry(data)
         obj = self.create_model_instance(data)
         model = self.model
+        # Every column, as Django's save() writes them: a custom session model's
+        # create_model_instance() may fill more than the data and the expiry.
+        columns = {
+            field.attname: getattr(obj, field.attname)
+            for field in model._meta.concrete_fields
+            if not field.primary_key
+        }
         updated = (
             model.objects.using(router.db_for_write(model))
-            .filter(session_key=obj.session_key, session_data=raw)
-            .update(session_data=obj.session_data, expire_date=obj.expire_date)
+            .filter(condition, session_key=obj.session_key)
+            .update(**columns)
         )
         if updated:
             self._loaded_raw = obj.session_data

@@ -35,7 +35,8 @@ class SessionStore(ApiSessionStore, file.SessionStore):
 
     def decode(self, session_data: bytes | str) -> dict[str, Any]:
         # Django's load() passes the file's text here: keep it, so that a save can see
-        # whether the file changed since without decoding it again (_read_stored).
+        # whether the file changed since without decoding it again (_read_stored), and
+        # as the base of a merge.
         self._loaded_raw = session_data if isinstance(session_data, str) else None
         return super().decode(session_data)
 
@@ -59,4 +60,5 @@ class SessionStore(ApiSessionStore, file.SessionStore):
             return None
         if raw and raw == self._loaded_raw:
             return UNCHANGED
-        return self.decode(raw) if raw else {}
+        # Django's decode, not ours: what was loaded stays the base of the merge.
+        return super().decode(raw) if raw else {}

@@ -57,7 +57,7 @@ def counted() -> Iterator[tuple[CaptureQueriesContext, list[str]]]:
 # read of the session, then one conditional write (Django's own store needs as much).
 PUT_BUDGET = {
     "db": (["SELECT", "UPDATE"], []),
-    "cache": ([], ["GET", "EVAL"]),
+    "cache": ([], ["MGET", "EVAL"]),  # the data with its version, then the script
     "cached_db": (["UPDATE"], ["GET", "SET"]),  # read from the cache, cache refreshed
     "file": ([], []),
     "signed_cookies": ([], []),
@@ -82,7 +82,7 @@ def test_a_read_is_one_round_trip(client, engine):
     assert response.json() == {"key": "counter", "value": 7}
     expected = {
         "db": (["SELECT"], []),
-        "cache": ([], ["GET"]),
+        "cache": ([], ["MGET"]),  # the data and its version (what a save compares on)
         "cached_db": ([], ["GET"]),
         "file": ([], []),
         "signed_cookies": ([], []),
@@ -135,3 +135,35 @@ def test_an_uncontended_file_save_does_not_decode_the_file_again(engine, monkeyp
     other.keys()  # the load decodes, as always
     assert len(decoded) == 1
     assert dict(other.items())["mine"] == 1
+
+
+def test_a_cache_session_without_a_version_is_given_one_by_the_locked_merge(engine):
+    """Data with no version (written before it existed, or the token evicted) is never
+    compared-and-set blindly: its save takes the lock, and leaves a version behind."""
+    if engine != "cache":
+        pytest.skip("Concerns the cache engine's version.")
+    from django.core.cache import caches
+
+    from sessions_api.engines.cache import VERSION_SUFFIX
+    from sessions_api.engines.django_internals import redis_client
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    seeded = store()
+    seeded["seed"] = 0
+    seeded.save()
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    version = cache.make_and_validate_key(seeded.cache_key) + VERSION_SUFFIX
+    client = redis_client(cache, key=version, write=True)
+    assert client.delete(version) == 1
+    first = store(session_key=seeded.session_key)
+    first["a"] = 1
+    with counted() as (_, commands):
+        first.save()
+    assert commands[0] == "SET", commands  # straight to the lock (SET NX): no script to try
+    assert client.get(version) is not None
+    second = store(session_key=seeded.session_key)
+    second["b"] = 2
+    with counted() as (_, commands):
+        second.save()
+    assert commands == ["EVAL"]
+    assert client_data(store, seeded.session_key) == {"seed": 0, "a": 1, "b": 2}
