@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 
 from sessions_api.policy import client_items, json_size, object_size_after
-from tests.conftest import Client
+from tests.support.clients import Client
 
 # About 48 KB of session: a few small keys and twelve 4 KB values of random letters,
 # which compress no better than text (bench/probe.py's large seed has the same shape).
