@@ -16,6 +16,7 @@ from celery.exceptions import Ignore
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
+from tasks_api.events import task_event_publish
 from tasks_api.policy import PROGRESS, REQUIRES, Requires
 from tasks_api.registry import ArgsSerializer, TaskType, task_type_register
 from tasks_api.selectors import task_cancel_requested
@@ -35,6 +36,7 @@ class RegisteredTask(Task):
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
         if not task_start(task_id=task_id):
             self.stop_cancelled()
+        task_event_publish(task_id=task_id)
 
     def is_cancelled(self) -> bool:
         return task_cancel_requested(task_id=self.request.id)
@@ -56,6 +58,7 @@ class RegisteredTask(Task):
             state=PROGRESS,
             meta={"current": current, "total": total, "percent": percent, "message": message},
         )
+        task_event_publish(task_id=self.request.id)
 
 
 def task_type(
@@ -85,5 +88,3 @@ def task_type(
         return task
 
     return register
-
-

@@ -35,6 +35,7 @@ from sessions_api.services import session_owner_token_ensure, sessions_clear_exp
 from tasks_api import broker
 from tasks_api.conf import app_settings
 from tasks_api.errors import BrokerUnavailable, IdempotencyConflict, TaskFinished, UnknownTask
+from tasks_api.events import task_event_publish, task_event_queued
 from tasks_api.models import TaskRecord
 from tasks_api.policy import FINAL_STATES, IDEMPOTENCY_WINDOW
 from tasks_api.registry import TaskType, task_type_get
@@ -144,6 +145,8 @@ def task_enqueue(
 
 
 def _task_publish(*, record: TaskRecord, task_type: TaskType) -> None:
+    # Announced before the message leaves, so no worker's event can come before it.
+    task_event_queued(record=record)
     try:
         broker.publish(
             task=task_type.task,
@@ -172,6 +175,7 @@ def task_cancel(*, record: TaskRecord) -> TaskRecord:
         cancel_requested_at=timezone.now()
     )
     broker.revoke(task_id=str(record.pk))
+    task_event_publish(task_id=record.pk)
     return task_refresh(record=record)
 
 
