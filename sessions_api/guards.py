@@ -7,7 +7,9 @@ models are installed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
@@ -24,10 +26,29 @@ class ApiRequestGuardMiddleware:
     (the session included) is touched.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    # Synchronous and asynchronous alike: under ASGI an asynchronous view (the event
+    # stream) is not run in a thread on its behalf.
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        refused = self.refusal(request)
+        return refused if refused is not None else self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        refused = self.refusal(request)
+        return refused if refused is not None else await self.get_response(request)
+
+    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+        """The 413 for an API request whose declared body is over the limit, or None."""
         if request.path.startswith("/api/"):
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             try:
@@ -40,4 +61,4 @@ class ApiRequestGuardMiddleware:
                         f"The request body is {length} bytes; the limit is {limit} bytes."
                     )
                 )
-        return self.get_response(request)
+        return None
