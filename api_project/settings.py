@@ -365,6 +365,9 @@ try:
             "EVENTS_REDIS_URL must be a redis://, rediss:// or unix:// URL, "
             "for example redis://127.0.0.1:6379/2."
         )
+    # Prefix of the event store's keys; unset: the cache's KEY_PREFIX + ":events" when
+    # the store is the cache's Redis, else "events".
+    EVENTS_KEY_PREFIX = env.str("EVENTS_KEY_PREFIX") or app_defaults["EVENTS_KEY_PREFIX"]
     EVENTS_RETENTION_SECONDS = env.int(
         "EVENTS_RETENTION_SECONDS", app_defaults["EVENTS_RETENTION_SECONDS"], minimum=1
     )

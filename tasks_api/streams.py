@@ -17,13 +17,14 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from sessions_api.engines import api_session
 from sessions_api.events.expiry import session_expiry_check
 from sessions_api.events.sessions import session_claimed_hash
 from sessions_api.events.store import StoredEvent, owner_channel, session_channel, slots_key
 from sessions_api.events.stream import StreamSpec
-from sessions_api.middleware import login_check_finish
+from sessions_api.middleware import login_check, login_check_finish
 from sessions_api.services import session_identity_ensure
 from tasks_api.events import TASK_EVENT
 from tasks_api.selectors import task_get, task_owner
@@ -47,9 +48,10 @@ def event_stream_prepare(
 ) -> StreamSpec:
     """The channels of the caller's stream; ``404`` for a ``task_id`` not theirs."""
     claimed = session_claimed_hash(cookie=request.COOKIES.get(str(settings.SESSION_COOKIE_NAME)))
-    user = request.user
-    # What the API's views do once DRF has authenticated: a login whose registry row
-    # is gone (revoked, logged out elsewhere) is ended before anything is read.
+    # What the API's views do once DRF has authenticated: who the caller is, and a
+    # login whose registry row is gone (revoked, logged out elsewhere) ended at once,
+    # before the session's owner token is read or given.
+    user = login_check(request).user
     login_check_finish(request)
     session = api_session(request)
     accept = None
@@ -61,9 +63,12 @@ def event_stream_prepare(
     key_hash = session.key_hash()
     assert key_hash is not None  # an identity was just ensured
     session_key = session.session_key if session.server_side else None
+    opened = timezone.now()
 
     async def expiry_check() -> float | None:
-        return await sync_to_async(session_expiry_check)(session_key=session_key, key_hash=key_hash)
+        return await sync_to_async(session_expiry_check)(
+            session_key=session_key, key_hash=key_hash, since=opened
+        )
 
     current = session_channel(key_hash=key_hash)
     previous = session_channel(key_hash=claimed) if claimed and claimed != key_hash else None

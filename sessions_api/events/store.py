@@ -7,7 +7,8 @@ stream to about ``EVENTS_MAX_PER_OWNER`` entries and to ``EVENTS_RETENTION_SECON
 (``MAXLEN ~`` and ``MINID ~``, by Redis's own clock), and ``PUBLISH`` hands the event to
 every web process with a stream open on that channel. A reconnecting client's missed
 events are read back with ``XRANGE`` (exclusive of the id it last saw); whether some
-were trimmed in between is what the stream's ``max-deleted-entry-id`` says.
+were trimmed in between is what the stream's count of entries ever added and its
+oldest kept entry say (Redis 7).
 
 Channels are stream keys: one per owner (a user, or an anonymous session's owner token)
 for what the owner's things do, and one per session (by the SHA-256 of its identity,
@@ -285,8 +286,8 @@ async def events_after(
 ) -> Replay:
     """The events of ``channel`` after ``after`` (exclusive), oldest first.
 
-    ``lost`` when some that came after it are no longer kept: the stream trimmed them
-    (its ``max-deleted-entry-id`` is past ``after``), or the whole stream lapsed and
+    ``lost`` when some that came after it are no longer kept: the stream trimmed some
+    and ``after`` is older than its oldest kept entry, or the whole stream lapsed and
     ``after`` is older than the retention time.
     """
     retention_ms = app_settings.EVENTS_RETENTION_SECONDS * 1000
@@ -301,8 +302,13 @@ async def events_after(
         return Replay(events=[], lost=after != START and id_key(after)[0] < now_ms - retention_ms)
     if isinstance(entries, Exception):
         raise entries
-    deleted = str(info.get("max-deleted-entry-id") or START)
-    lost = after != START and id_key(after) < id_key(deleted)
+    # Trimming removes the oldest entries: some after ``after`` went when any went at
+    # all and ``after`` comes before the oldest kept. (When ``after`` was itself the
+    # last one trimmed, that says "lost" with nothing lost: a needless reset, no gap.)
+    first = info.get("first-entry")
+    first_id = str(first[0]) if first else START
+    trimmed = int(info.get("entries-added") or 0) > int(info.get("length") or 0)
+    lost = after != START and trimmed and id_key(after) < id_key(first_id)
     return Replay(
         events=[
             StoredEvent(channel=channel, id=entry_id, event=fields["e"], data=fields["d"])

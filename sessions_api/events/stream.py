@@ -141,6 +141,10 @@ class StreamSpec:
     expiry_check: Callable[[], Awaitable[float | None]] | None = None
     #: The session event data for "expired": {"id": fingerprint, "reason": "expired"}.
     fingerprint: str | None = None
+    #: Where the owner's channel stood when the request came (``stream_open`` reads
+    #: it): without a cursor, the stream starts there, so nothing published while the
+    #: response starts is missed.
+    owner_start: str = START
 
 
 def slot_ttl() -> int:
@@ -222,10 +226,14 @@ class EventStream:
                 missed.extend(replay.events)
         else:
             # A cursor into a channel this caller does not have (another owner's) cannot
-            # be resumed; no cursor at all starts from now.
+            # be resumed; no cursor at all starts from when the request came.
             reset = reset or bool(owner_part and owner_part[0])
             if self.owner.channel is not None:
-                self.owner.id = await last_id(self.client, channel=self.owner.channel)
+                self.owner.id = spec.owner_start
+                replay = await events_after(
+                    self.client, channel=self.owner.channel, after=spec.owner_start, now_ms=0
+                )
+                missed.extend(replay.events)
         # The session's channel from the cursor's position, or else from its start:
         # whatever ended the session reaches a stream that opens too late for it, too.
         for channel in (spec.previous_session, spec.session):
@@ -333,6 +341,8 @@ async def stream_open(spec: StreamSpec) -> EventStream:
             ttl=slot_ttl(),
             limit=int(app_settings.EVENTS_MAX_STREAMS_PER_SESSION),
         )
+        if admitted and spec.owner is not None:
+            spec.owner_start = await last_id(client, channel=spec.owner)
     except STORE_ERRORS:
         raise ServiceUnavailable("The event store is unavailable. Try again shortly.") from None
     if not admitted:
