@@ -66,6 +66,18 @@ class Stream:
         self.ended = True
         return None
 
+    def heartbeat(self, *, seconds: float = 30) -> None:
+        """Read up to the next comment line: the stream is past its replay, live."""
+        deadline = time.monotonic() + seconds
+        for line in self._lines:
+            if line.startswith(":"):
+                self.comments += 1
+                return
+            if line.startswith("retry:"):
+                self.retry = int(line.partition(":")[2])
+            assert time.monotonic() < deadline, "no heartbeat before the deadline"
+        raise AssertionError("the stream ended before a heartbeat")
+
     def until(self, done: Callable[[Event], bool], *, seconds: float = 30) -> list[Event]:
         """Events up to and including the first for which ``done`` is true."""
         deadline = time.monotonic() + seconds

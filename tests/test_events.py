@@ -394,6 +394,7 @@ def test_with_the_event_store_down_the_stream_is_503_and_the_api_works(events_en
             ana = browser(base)
             with ana.stream() as stream:
                 assert stream.response.status_code == 200
+                stream.heartbeat()  # live, not still replaying
                 proxy.cut()
                 events = stream.rest()  # an open stream ends with an error event
             assert events[-1].event == "error"
