@@ -44,6 +44,10 @@ class UvicornWorker(BaseUvicornWorker):
         # Before gunicorn's graceful timeout kills the process: whatever still runs
         # then is cancelled by uvicorn, so the worker exits on its own.
         self.config.timeout_graceful_shutdown = max(1, self.cfg.graceful_timeout - 2)
+        # The application logs one line per request itself (sessions_api.request_log);
+        # uvicorn's access line (its own format, not access_log_format) only when
+        # GUNICORN_ACCESS_LOG asks for one, and otherwise no record per request at all.
+        self.config.access_log = bool(self.cfg.accesslog)
 
     async def _serve(self) -> None:
         if isinstance(self.wsgi, ApiApplication):
