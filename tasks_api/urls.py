@@ -3,17 +3,9 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from tasks_api import event_views, views
-from tasks_api.spectacular_internals import documented_as
+from tasks_api import views
 
 router = SimpleRouter()
 router.register("tasks", views.TaskViewSet, basename="task")
 
-urlpatterns = [
-    path("", include(router.urls)),
-    path(
-        "events/",
-        documented_as(event_views.EventStreamView.as_view(), event_views.EventStreamDocs),
-        name="events",
-    ),
-]
+urlpatterns = [path("", include(router.urls))]
