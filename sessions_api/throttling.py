@@ -31,6 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework.throttling import SimpleRateThrottle
@@ -84,8 +85,14 @@ class Bucket:
     def key(self, window: int) -> str:
         return f"sessions_api:throttle:{self.scope}:{self.ident}:{window}"
 
-    def reserve(self, now: float) -> Reservation:
-        """Count one event at ``now`` if the bucket has room for it.
+    def previous_key(self, now: float) -> str:
+        """The key of the window before the one ``now`` falls in."""
+        return self.key(int(now // self.rate.seconds) - 1)
+
+    def reserve(self, now: float, *, previous: int | None = None) -> Reservation:
+        """Count one event at ``now`` if the bucket has room for it; ``previous`` is
+        the count stored under ``previous_key(now)`` when the caller has read it
+        already (for several buckets in one round trip), else it is read here.
 
         The count is kept per fixed window; the sliding window is the current one plus
         the previous one weighted by how much of it still lies within the last
@@ -97,7 +104,9 @@ class Bucket:
         window, into = divmod(now, seconds)
         key = self.key(int(window))
         count = _incr(key, timeout=2 * seconds + _CLOCK_SKEW_SECONDS)
-        previous = max(0, int(cache.get(self.key(int(window) - 1), 0)))
+        if previous is None:
+            previous = int(cache.get(self.previous_key(now), 0))
+        previous = max(0, previous)
         if previous * (1 - into / seconds) + count <= self.rate.limit:
             return Reservation(key=key)
         release(key)
@@ -154,17 +163,16 @@ def username_normalise(username: str) -> str:
     """The form in which a username is counted: NFKC, as ``create_user()`` stores it
     (a fullwidth "foo" is "foo"), and case-folded, so that no spelling an authentication
     backend might match to one account gets a bucket of its own."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+    # Case-folding can leave a string that is no longer NFKC, hence the second pass.
+    return unicodedata.normalize("NFKC", get_user_model().normalize_username(username).casefold())
 
 
 def address_normalise(address: str | None) -> str:
-    """The form in which a client address is counted: IPv6 by its /64 network."""
+    """The form in which a client address (as ``client_ip`` gives it: a valid IP
+    address, or None) is counted: IPv6 by its /64 network."""
     if not address:
         return "unknown"
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
+    parsed = ipaddress.ip_address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
@@ -210,9 +218,13 @@ def login_attempt_reserve(*, request: HttpRequest | None, username: str) -> Iter
     """
     address = client_ip(request) if request is not None else None
     now = time.time()
+    buckets = login_buckets(address=address, username=username)
+    # The previous windows' counts only weigh in: one read for every bucket.
+    counts = cache.get_many([bucket.previous_key(now) for bucket in buckets])
     keys: list[str] = []
-    for bucket in login_buckets(address=address, username=username):
-        reservation = bucket.reserve(now)
+    for bucket in buckets:
+        previous = int(counts.get(bucket.previous_key(now), 0))
+        reservation = bucket.reserve(now, previous=previous)
         if reservation.key is None:
             for key in keys:
                 release(key)
