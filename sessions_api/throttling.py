@@ -180,6 +180,13 @@ def address_normalise(address: str | None) -> str:
     return str(parsed)
 
 
+def client_address_key(request: HttpRequest) -> str:
+    """The client address under which a throttle counts ``request``: ``client_ip``
+    (which honours ``TRUSTED_PROXY_COUNT`` and ignores what is not an IP address),
+    IPv6 by its /64 network. Every address-keyed throttle counts by this."""
+    return address_normalise(client_ip(request))
+
+
 def login_buckets(*, address: str | None, username: str) -> list[Bucket]:
     """The three buckets a failed login of ``username`` from ``address`` counts in,
     strictest first; a bucket whose rate setting is None is left out."""
@@ -250,4 +257,4 @@ class RegisterThrottle(SimpleRateThrottle):
         return rate
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_address_key(request)}

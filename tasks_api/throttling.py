@@ -7,8 +7,8 @@ from typing import Any
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from sessions_api.client import client_ip
 from sessions_api.engines import api_session
+from sessions_api.throttling import client_address_key
 from tasks_api.conf import app_settings
 from tasks_api.selectors import task_owner
 
@@ -30,7 +30,7 @@ class TaskEnqueueThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         owner = task_owner(user=request.user, session=api_session(request))
-        ident = owner.ident if owner is not None else f"address:{self.get_ident(request)}"
+        ident = owner.ident if owner is not None else f"address:{client_address_key(request)}"
         digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
@@ -41,7 +41,8 @@ class TaskEnqueueAddressThrottle(SimpleRateThrottle):
     Each fresh session is a new owner with its own ``TASKS_ENQUEUE_RATE``; this budget
     is what they share, so opening sessions does not multiply the rate. Logged-in users
     are not counted here (their own rate follows them, whatever their address). The
-    address is ``sessions_api.client.client_ip``, which trusts ``TRUSTED_PROXY_COUNT``.
+    address is ``sessions_api.throttling.client_address_key``, as for every address-keyed
+    throttle.
     """
 
     scope = "tasks_enqueue_address"
@@ -53,4 +54,4 @@ class TaskEnqueueAddressThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         if request.user.is_authenticated:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_address_key(request)}

@@ -79,6 +79,16 @@ def test_anonymous_sessions_from_one_address_share_one_enqueue_budget():
     _accepted(enqueue(_logged_in(), "demo.add", ADD))
 
 
+@pytest.mark.django_db
+@override_settings(TASKS_ENQUEUE_ADDRESS_RATE="2/min")
+def test_one_ipv6_network_shares_one_enqueue_budget():
+    # A host usually holds a whole /64: a new address in it is not a new budget.
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+        _accepted(enqueue(_anonymous(), "demo.add", ADD, headers={"REMOTE_ADDR": host}))
+    _throttled(enqueue(_anonymous(), "demo.add", ADD, headers={"REMOTE_ADDR": "2001:db8:1:2::3"}))
+    _accepted(enqueue(_anonymous(), "demo.add", ADD, headers={"REMOTE_ADDR": "2001:db8:1:3::1"}))
+
+
 # --- TASKS_MAX_ACTIVE_PER_OWNER ---------------------------------------------------
 
 
