@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # Sessions API image. One image, three roles; the command picks the role:
-#   web (default)  gunicorn -c api_project/gunicorn.conf.py api_project.wsgi:application
+#   web (default)  gunicorn -c api_project/gunicorn.conf.py  (ASGI: the API and its event streams)
 #   worker         celery -A api_project worker -l info
 #   beat           celery -A api_project beat -l info --schedule /tmp/celerybeat-schedule
 # Configuration comes from the environment at run time (see .env.example); nothing
@@ -73,4 +73,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request as u; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'X-Forwarded-Proto': 'https'}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
-CMD ["gunicorn", "-c", "api_project/gunicorn.conf.py", "api_project.wsgi:application"]
+CMD ["gunicorn", "-c", "api_project/gunicorn.conf.py"]

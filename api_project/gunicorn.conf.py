@@ -1,6 +1,11 @@
 """Gunicorn configuration, read from the environment.
 
-    gunicorn -c api_project/gunicorn.conf.py api_project.wsgi:application
+    gunicorn -c api_project/gunicorn.conf.py --bind HOST:PORT --workers N
+
+The configuration names the application and the worker class, so no application
+argument is needed: ``api_project.asgi:application`` on uvicorn's worker
+(``api_project.asgi_worker``), which serves the event streams asynchronously and
+every other request through Django's WSGI handler in a thread (``api_project.serving``).
 
 Written for gunicorn 23 (the pinned version); every name assigned at module level
 without a leading underscore is a gunicorn setting. Each variable is checked here, and
@@ -9,7 +14,11 @@ a bad value stops start-up with one line naming it, before any worker is forked.
     GUNICORN_BIND               127.0.0.1:8000   comma list of HOST:PORT, unix:PATH or fd://N
                                                  (the Docker image sets 0.0.0.0:8000)
     GUNICORN_WORKERS            2 * CPUs + 1, at most 8
-    GUNICORN_THREADS            1                more than 1 switches to the gthread worker
+    GUNICORN_INTERFACE          asgi             asgi: the API and its event streams (uvicorn's
+                                                 worker); wsgi: gunicorn's sync/gthread worker
+                                                 (each open event stream then holds a worker)
+    GUNICORN_THREADS            1                threads running synchronous requests per
+                                                 worker (wsgi: more than 1 uses gthread)
     GUNICORN_TIMEOUT            30               seconds a worker may be silent; 0 disables
     GUNICORN_GRACEFUL_TIMEOUT   30               seconds to finish requests on shutdown
     GUNICORN_KEEPALIVE          5                seconds to hold an idle keep-alive connection
@@ -109,13 +118,19 @@ def _tmp_dir(name: str) -> str | None:
 # SERVER SOCKET
 # ------------------------------------------------------------------------------
 bind = _binds("GUNICORN_BIND", "127.0.0.1:8000")
-wsgi_app = "api_project.wsgi:application"
+_interface = _choice("GUNICORN_INTERFACE", "asgi", ("asgi", "wsgi"))
+wsgi_app = (
+    "api_project.asgi:application" if _interface == "asgi" else "api_project.wsgi:application"
+)
 
 # WORKERS
 # ------------------------------------------------------------------------------
 workers = _int("GUNICORN_WORKERS", min(2 * _cpus() + 1, _DEFAULT_WORKER_CAP), minimum=1)
 threads = _int("GUNICORN_THREADS", 1, minimum=1)
-worker_class = "gthread" if threads > 1 else "sync"
+if _interface == "asgi":
+    worker_class = "api_project.asgi_worker.UvicornWorker"
+else:
+    worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30, minimum=0)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
 keepalive = _int("GUNICORN_KEEPALIVE", 5, minimum=0)

@@ -72,7 +72,7 @@ try:
         "sessions_api.request_log.RequestLogMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "csp.middleware.CSPMiddleware",
-        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "api_project.middleware.WhiteNoiseMiddleware",
         "sessions_api.guards.ApiRequestGuardMiddleware",
         "corsheaders.middleware.CorsMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
@@ -407,6 +407,35 @@ try:
     # Task records and their results are deleted this many days after submission.
     TASKS_RETENTION_DAYS = env.int(
         "TASKS_RETENTION_DAYS", app_defaults["TASKS_RETENTION_DAYS"], minimum=1
+    )
+
+    # LIVE EVENTS (sessions_api.events, GET /api/v1/events/)
+    # ------------------------------------------------------------------------------
+    # The Redis server events are kept on; unset: the cache's, when CACHE_URL is Redis
+    # (under its key prefix). Without either, events are off (the stream answers 503).
+    EVENTS_REDIS_URL = env.str("EVENTS_REDIS_URL") or app_defaults["EVENTS_REDIS_URL"]
+    if EVENTS_REDIS_URL and not EVENTS_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            "EVENTS_REDIS_URL must be a redis://, rediss:// or unix:// URL, "
+            "for example redis://127.0.0.1:6379/2."
+        )
+    # Prefix of the event store's keys; unset: the cache's KEY_PREFIX + ":events" when
+    # the store is the cache's Redis, else "events".
+    EVENTS_KEY_PREFIX = env.str("EVENTS_KEY_PREFIX") or app_defaults["EVENTS_KEY_PREFIX"]
+    EVENTS_RETENTION_SECONDS = env.int(
+        "EVENTS_RETENTION_SECONDS", app_defaults["EVENTS_RETENTION_SECONDS"], minimum=1
+    )
+    EVENTS_MAX_PER_OWNER = env.int(
+        "EVENTS_MAX_PER_OWNER", app_defaults["EVENTS_MAX_PER_OWNER"], minimum=1
+    )
+    EVENTS_MAX_STREAMS_PER_SESSION = env.int(
+        "EVENTS_MAX_STREAMS_PER_SESSION", app_defaults["EVENTS_MAX_STREAMS_PER_SESSION"], minimum=1
+    )
+    EVENTS_HEARTBEAT_SECONDS = env.int(
+        "EVENTS_HEARTBEAT_SECONDS", app_defaults["EVENTS_HEARTBEAT_SECONDS"], minimum=1
+    )
+    EVENTS_RETRY_MILLISECONDS = env.int(
+        "EVENTS_RETRY_MILLISECONDS", app_defaults["EVENTS_RETRY_MILLISECONDS"], minimum=0
     )
 
     # LOGGING

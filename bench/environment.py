@@ -84,6 +84,8 @@ def base_env() -> dict[str, str]:
             "GUNICORN_WORKERS": "1",
             "GUNICORN_THREADS": "1",
             "GUNICORN_LOG_LEVEL": "warning",
+            # The serving model: ASGI (the default, as in production) or the sync worker.
+            "GUNICORN_INTERFACE": os.environ.get("BENCH_GUNICORN_INTERFACE", "asgi"),
         }
     )
     if up("redis"):

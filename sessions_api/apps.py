@@ -14,9 +14,11 @@ class SessionsApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Importing them connects the registry to Django's signals, registers the system
-        # checks and the OpenAPI authentication scheme; they need the app registry ready.
+        # Importing them connects the registry (and the session events) to Django's
+        # signals, registers the system checks and the OpenAPI authentication scheme;
+        # they need the app registry ready.
         from sessions_api import checks, receivers, schema  # noqa: F401
+        from sessions_api.events import receivers as event_receivers  # noqa: F401
 
         # A SESSION_ENGINE the app cannot run on stops start-up (ImproperlyConfigured,
         # which the project's entry points print as one line).

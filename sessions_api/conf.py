@@ -29,6 +29,16 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_THROTTLE_IP_RATE": "20/min",
     "LOGIN_THROTTLE_USERNAME_RATE": "100/hour",
     "REGISTER_THROTTLE_RATE": "20/hour",
+    # Live events (sessions_api.events): the Redis server they are kept on (None: the
+    # default cache's, when that is Redis), how long and how many are kept for replay,
+    # and the stream's limits and rhythm.
+    "EVENTS_REDIS_URL": None,
+    "EVENTS_KEY_PREFIX": None,
+    "EVENTS_RETENTION_SECONDS": 3600,
+    "EVENTS_MAX_PER_OWNER": 1000,
+    "EVENTS_MAX_STREAMS_PER_SESSION": 5,
+    "EVENTS_HEARTBEAT_SECONDS": 15,
+    "EVENTS_RETRY_MILLISECONDS": 3000,
 }
 
 

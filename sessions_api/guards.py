@@ -7,7 +7,9 @@ models are installed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
@@ -31,23 +33,48 @@ class ApiRequestGuardMiddleware:
     handlers, the CSRF check, a throttle, a 404 of an unknown path, or this guard.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    # Synchronous and asynchronous alike: under ASGI an asynchronous view (the event
+    # stream) is not run in a thread on its behalf.
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/"):
-            return self.get_response(request)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        response: HttpResponse
-        if limit is not None and length > limit:
-            response = django_problem(
-                RequestTooLarge(f"The request body is {length} bytes; the limit is {limit} bytes.")
-            )
-        else:
-            response = self.get_response(request)
-        patch_cache_control(response, no_store=True)
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        refused = self.refusal(request)
+        response = refused if refused is not None else self.get_response(request)
+        return self.finish(request, response)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        refused = self.refusal(request)
+        response = refused if refused is not None else await self.get_response(request)
+        return self.finish(request, response)
+
+    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+        """The 413 for an API request whose declared body is over the limit, or None."""
+        if request.path.startswith("/api/"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if limit is not None and length > limit:
+                return django_problem(
+                    RequestTooLarge(
+                        f"The request body is {length} bytes; the limit is {limit} bytes."
+                    )
+                )
+        return None
+
+    @staticmethod
+    def finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Every API answer is per caller: no cache may keep it."""
+        if request.path.startswith("/api/"):
+            patch_cache_control(response, no_store=True)
         return response

@@ -24,6 +24,7 @@ from sessions_api.client import client_ip, client_user_agent
 from sessions_api.conf import app_settings
 from sessions_api.engines import ENGINE_MODULES, ApiSessionStore, api_session
 from sessions_api.engines.base import FINGERPRINT_LENGTH, key_hash_of
+from sessions_api.events.sessions import SessionReason, session_event_publish
 from sessions_api.sealing import seal, unseal
 
 logger = logging.getLogger(__name__)
@@ -38,11 +39,11 @@ def _sealed_key(session: ApiSessionStore) -> str:
 
 
 class UserSessionQuerySet(models.QuerySet["UserSession"]):
-    def revoke(self) -> int:
+    def revoke(self, *, reason: SessionReason = "revoked") -> int:
         """Log these sessions out at once, on every engine; return how many there were."""
         rows = list(self)
         for row in rows:
-            row.end()
+            row.end(reason=reason)
         return len(rows)
 
 
@@ -103,20 +104,24 @@ class UserSessionManager(models.Manager["UserSession"]):
         if key_hash:
             self.filter(key_hash=key_hash).delete()
 
-    def revoke_all(self, *, user: Any, except_hash: str | None = None) -> int:
+    def revoke_all(
+        self, *, user: Any, except_hash: str | None = None, reason: SessionReason = "revoked"
+    ) -> int:
         """Revoke every session of ``user`` except the one whose hash is ``except_hash``."""
         rows = self.get_queryset().filter(user=user)
         if except_hash:
             rows = rows.exclude(key_hash=except_hash)
-        return rows.revoke()
+        return rows.revoke(reason=reason)
 
     def expired(self) -> UserSessionQuerySet:
         return self.get_queryset().filter(expires_at__lte=timezone.now())
 
     def live_for(self, *, user: Any) -> UserSessionQuerySet:
         """The user's unexpired sessions, most recently seen first."""
-        return self.get_queryset().filter(user=user, expires_at__gt=timezone.now()).order_by(
-            "-last_seen_at", "-pk"
+        return (
+            self.get_queryset()
+            .filter(user=user, expires_at__gt=timezone.now())
+            .order_by("-last_seen_at", "-pk")
         )
 
 
@@ -183,9 +188,10 @@ class UserSession(models.Model):
             user_agent=client_user_agent(request),
         )
 
-    def end(self) -> None:
+    def end(self, *, reason: SessionReason = "revoked") -> None:
         """Log this session out: the row goes (which alone ends the login on every
-        engine) and, for a server-side engine, the session itself from its store."""
+        engine) and, for a server-side engine, the session itself from its store; its
+        open streams hear ``reason``."""
         key = unseal(self.sealed_key)
         if key:
             try:
@@ -196,6 +202,7 @@ class UserSession(models.Model):
                 # briefly unreachable only delays reclaiming the space.
                 logger.warning("Could not delete revoked session %s from its store", self.public_id)
         self.delete()
+        session_event_publish(key_hash=self.key_hash, reason=reason)
 
 
 class RetiredOwnerTokenManager(models.Manager["RetiredOwnerToken"]):

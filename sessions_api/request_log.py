@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -90,40 +91,64 @@ class JsonFormatter(logging.Formatter):
 
 
 class RequestLogMiddleware:
-    """Outermost middleware: request id in, one log line and the id header out."""
+    """Outermost middleware: request id in, one log line and the id header out.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    Synchronous and asynchronous alike (Django picks the mode), so that under ASGI an
+    asynchronous view (the event stream) is not run in a thread on its behalf.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        token, started = self._begin(request)
+        try:
+            return self._end(request, self.get_response(request), started)
+        finally:
+            _request_id.reset(token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        token, started = self._begin(request)
+        try:
+            return self._end(request, await self.get_response(request), started)
+        finally:
+            _request_id.reset(token)
+
+    def _begin(self, request: HttpRequest) -> tuple[contextvars.Token[str | None], float]:
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = offered if _VALID_ID.fullmatch(offered) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _request_id.set(request_id)
-        started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = request_id
-            duration = (time.perf_counter() - started) * 1000
-            # Only if the view asked who the user is (RegistryAuthenticationMiddleware keeps
-            # the answer there): logging must not cost a query, or fail with the database.
-            check = getattr(request, LOGIN_CHECK_ATTRIBUTE, None)
-            user = check.user if check is not None else None
-            user_id = user.pk if user is not None and user.is_authenticated else None
-            logger.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.path,
-                response.status_code,
-                duration,
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(duration, 1),
-                    "user_id": user_id,
-                },
-            )
-            return response
-        finally:
-            _request_id.reset(token)
+        return _request_id.set(request_id), time.perf_counter()
+
+    def _end(self, request: HttpRequest, response: HttpResponse, started: float) -> HttpResponse:
+        request_id = request.request_id  # type: ignore[attr-defined]
+        response[REQUEST_ID_HEADER] = request_id
+        duration = (time.perf_counter() - started) * 1000
+        # Only if the view asked who the user is (RegistryAuthenticationMiddleware keeps
+        # the answer there): logging must not cost a query, or fail with the database.
+        check = getattr(request, LOGIN_CHECK_ATTRIBUTE, None)
+        user = check.user if check is not None else None
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(duration, 1),
+                "user_id": user_id,
+            },
+        )
+        return response

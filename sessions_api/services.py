@@ -33,6 +33,7 @@ from sessions_api.errors import (
     TooManyKeys,
     ValueTooLarge,
 )
+from sessions_api.events.sessions import session_end_reason
 from sessions_api.models import RetiredOwnerToken, UserSession
 from sessions_api.policy import (
     OWNER_KEY,
@@ -164,9 +165,11 @@ def session_flush(*, request: HttpRequest) -> None:
     """Delete the data, forget the key and log the user out.
 
     ``auth.logout()`` is ``flush()`` plus the ``user_logged_out`` signal and an
-    anonymous ``request.user``, so listeners (the session registry) hear of it.
+    anonymous ``request.user``, so listeners (the session registry) hear of it; the
+    session's open streams hear ``flushed``.
     """
-    auth.logout(request)
+    with session_end_reason("flushed"):
+        auth.logout(request)
 
 
 def session_owner_token_ensure(*, session: ApiSessionStore) -> str:
@@ -321,7 +324,7 @@ def user_password_change(
     auth.update_session_auth_hash(request, user)  # cycles the key; the registry follows
     rotate_token(request)
     current = api_session(request).key_hash()
-    return UserSession.objects.revoke_all(user=user, except_hash=current)
+    return UserSession.objects.revoke_all(user=user, except_hash=current, reason="password_changed")
 
 
 def user_session_revoke(*, request: HttpRequest, user: Any, public_id: str) -> None:

@@ -16,6 +16,7 @@ from celery.exceptions import Ignore
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
+from tasks_api.events import task_event_publish
 from tasks_api.policy import PROGRESS, REQUIRES, Requires
 from tasks_api.registry import ArgsSerializer, TaskType, task_type_get, task_type_register
 from tasks_api.selectors import task_cancel_requested
@@ -43,6 +44,7 @@ class RegisteredTask(Task):
             raise TaskTypeDisabled(f"The task type {self.name!r} is switched off on this server.")
         if not task_start(task_id=task_id):
             self.stop_cancelled()
+        task_event_publish(task_id=task_id)
 
     def is_cancelled(self) -> bool:
         return task_cancel_requested(task_id=self.request.id)
@@ -65,6 +67,7 @@ class RegisteredTask(Task):
             state=PROGRESS,
             meta={"current": current, "total": total, "percent": percent, "message": message},
         )
+        task_event_publish(task_id=self.request.id)
 
 
 def task_type(

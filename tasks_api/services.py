@@ -52,6 +52,7 @@ from tasks_api.errors import (
     TooManyActiveTasks,
     UnknownTask,
 )
+from tasks_api.events import task_event_publish, task_event_queued
 from tasks_api.models import TaskMailRecipient, TaskRecord
 from tasks_api.policy import (
     ACTIVE_TASK_RETRY_SECONDS,
@@ -213,6 +214,8 @@ def _active_tasks_check(*, owner: Owner) -> None:
 
 
 def _task_publish(*, record: TaskRecord, task_type: TaskType) -> None:
+    # Announced before the message leaves, so no worker's event can come before it.
+    task_event_queued(record=record)
     try:
         broker.publish(
             task=task_type.task,
@@ -241,6 +244,7 @@ def task_cancel(*, record: TaskRecord) -> TaskRecord:
         cancel_requested_at=timezone.now()
     )
     broker.revoke(task_id=str(record.pk))
+    task_event_publish(task_id=record.pk)
     return task_refresh(record=record)
 
 

@@ -196,7 +196,7 @@ def wait_until_healthy(
 
 @contextmanager
 def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) -> Iterator[str]:
-    """Run gunicorn with ``workers`` sync workers; yield its base URL.
+    """Run gunicorn with ``workers`` workers, as configured (ASGI); yield its base URL.
 
     Its output goes to ``log`` or else to a file in ``LOG_DIR``; either way under
     ``LOG_DIR``, where the log check reads it.
@@ -206,9 +206,7 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, log: Path | None = None) 
     if not log.resolve().is_relative_to(LOG_DIR.resolve()):
         raise ValueError(f"{log} is outside {LOG_DIR}: the log check would not read it")
     process = start_process(
-        gunicorn_command(
-            port, "--workers", str(workers), "--timeout", "60", "api_project.wsgi:application"
-        ),
+        gunicorn_command(port, "--workers", str(workers), "--timeout", "60"),
         env=env,
         log=log,
     )

@@ -35,6 +35,7 @@ from tests.servers import (
 )
 from tests.support.clients import need
 from tests.support.polling import wait_for_over_http as wait_for
+from tests.support.sse import Browser, all_finished, task_events
 from tests.support.workers import deleting_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
@@ -151,3 +152,24 @@ def _worker_of(database_url: str, task_id: str) -> str:
             "SELECT worker FROM django_celery_results_taskresult WHERE task_id = %s", (task_id,)
         ).fetchone()
     return (row[0] or "?").split("@")[0] if row else "?"
+
+
+def test_a_task_enqueued_on_one_instance_streams_its_events_on_the_other(cluster_env):
+    # The event store is the cluster's cache Redis (no EVENTS_REDIS_URL): the workers
+    # and both instances publish there, and B's stream hears what A's enqueue started.
+
+
+    env = {**cluster_env, "SESSION_ENGINE": "cached_db"}
+    with gunicorn(env, workers=2) as a_base, gunicorn(env, workers=2) as b_base:
+        on_a = Browser(a_base)
+        on_a.fetch_csrf()
+        on_a.request("PUT", "/api/v1/session/keys/k/", {"value": 1})
+        with on_a.use(b_base).stream() as on_b:
+            sleeper = on_a.enqueue("demo.sleep", {"seconds": 1, "steps": 4})
+            adds = [on_a.enqueue("demo.add", {"a": n, "b": n}) for n in range(4)]
+            seen = on_b.until(all_finished([task["id"] for task in [sleeper, *adds]]))
+    sleeps = task_events(seen, sleeper["id"])
+    assert [t["progress"]["current"] for t in sleeps if t["status"] == "PROGRESS"] == [1, 2, 3, 4]
+    assert sleeps[-1]["status"] == "SUCCESS"
+    for n, task in enumerate(adds):
+        assert task_events(seen, task["id"])[-1]["result"] == 2 * n

@@ -66,9 +66,18 @@ def test_a_bad_forwarded_allow_ips_stops_gunicorn_with_one_line_naming_the_value
     assert output == ["Error: 'proxy.local' does not appear to be an IPv4 or IPv6 address"]
 
 
-def test_good_values_are_what_gunicorn_runs_with():
+@pytest.mark.parametrize(
+    ("interface", "worker_class"),
+    [
+        # Threads size the pool that runs the synchronous requests inside uvicorn's worker.
+        ("asgi", "api_project.asgi_worker.UvicornWorker"),
+        ("wsgi", "gthread"),  # more than one thread
+    ],
+)
+def test_good_values_are_what_gunicorn_runs_with(interface, worker_class):
     result = _gunicorn(
         "--print-config",
+        GUNICORN_INTERFACE=interface,
         GUNICORN_WORKERS="3",
         GUNICORN_THREADS="4",
         GUNICORN_TIMEOUT="0",
@@ -82,7 +91,7 @@ def test_good_values_are_what_gunicorn_runs_with():
     )
     assert config["workers"] == "3"
     assert config["threads"] == "4"
-    assert config["worker_class"] == "gthread"  # more than one thread
+    assert config["worker_class"] == worker_class
     assert config["timeout"] == "0"
     assert config["max_requests"] == "500"
     assert config["forwarded_allow_ips"] == "['10.0.0.1', '10.0.0.2']"

@@ -168,6 +168,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream my live events
+         * @description A `text/event-stream` of what concerns the caller (the session cookie identifies it,
+         *     as for every request). Each event has an `id:`, an `event:` and one `data:` line of JSON:
+         *
+         *     | event | data | when |
+         *     |---|---|---|
+         *     | `task` | the task object (`Task`) | each status change and progress report of a task |
+         *     | `session` | `SessionEvent` | this session ended or changed key; the stream closes after it |
+         *     | `reset` | `{}` | the `Last-Event-ID` is older than what is kept: re-read the state |
+         *     | `error` | a problem document | the stream cannot go on (its event store went away) |
+         *
+         *     `retry:` (milliseconds) comes first; a comment line keeps the connection alive every
+         *     15 s. Reconnecting with `Last-Event-ID` (as `EventSource` does)
+         *     delivers every missed event in order, none twice, for at least
+         *     3600 s or the owner's last 1000 events; older
+         *     than that, one `reset`. Another owner's events never appear. When the session key
+         *     rotates (login, register, `cycle`, password change) the stream ends with a `session`
+         *     event, reason `rotated`: `EventSource` reconnects with the new cookie (and may get
+         *     `reset`, the owner having changed). An anonymous caller gets a session (and so an
+         *     owner for its tasks) on its first stream, as on its first task.
+         *
+         *     Errors before the stream starts are problem documents: `404` for a `task` that is not
+         *     the caller's, `429 throttled` beyond 5 open streams per
+         *     session, `503 unavailable` when the event store is down. Polling
+         *     `GET /api/v1/tasks/{id}/` works as before, as the fallback.
+         */
+        get: operations["events_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session/": {
         parameters: {
             query?: never;
@@ -397,6 +440,7 @@ export interface components {
          * @enum {string}
          */
         EngineEnum: "db" | "file" | "cache" | "cached_db" | "signed_cookies";
+        EventData: components["schemas"]["Task"] | components["schemas"]["SessionEvent"] | components["schemas"]["ResetEvent"] | components["schemas"]["Problem"];
         Expiry: {
             /** @description `get_expiry_age()` in seconds. For `browser_close` this is the server-side lifetime, `SESSION_COOKIE_AGE`. For `seconds` it is the full inactivity window, counted from the session's last save: a request that only reads does not extend it (a write does, and so does every request with `SESSION_SAVE_EVERY_REQUEST`). A logged-in session's expiry never passes the end of its login (`SESSION_API_MAX_LOGIN_AGE` after it began): age and date are capped there. */
             age: number;
@@ -502,6 +546,16 @@ export interface components {
             percent: number;
             message: string | null;
         };
+        /**
+         * @description * `logout` - logout
+         *     * `revoked` - revoked
+         *     * `flushed` - flushed
+         *     * `password_changed` - password_changed
+         *     * `expired` - expired
+         *     * `rotated` - rotated
+         * @enum {string}
+         */
+        ReasonEnum: "logout" | "revoked" | "flushed" | "password_changed" | "expired" | "rotated";
         RegisterRequest: {
             /** @description Up to 150 characters: letters, digits and @ . + - _ (Django's rules). */
             username: string;
@@ -519,6 +573,11 @@ export interface components {
          * @enum {string}
          */
         RequiresEnum: "anyone" | "user" | "staff";
+        /**
+         * @description `event: reset`: the `Last-Event-ID` is older than what is kept (or from another
+         *     owner's stream): re-read the state, then carry on with this stream.
+         */
+        ResetEvent: Record<string, never>;
         Revoked: {
             /** @description How many sessions were logged out. */
             revoked: number;
@@ -534,6 +593,22 @@ export interface components {
             user: components["schemas"]["SessionUser"] | null;
             expiry: components["schemas"]["Expiry"];
             storage: components["schemas"]["Storage"];
+        };
+        /** @description `event: session`: this session ended or changed key; the stream ends after it. */
+        SessionEvent: {
+            /** @description The session's public id (its fingerprint). */
+            id: string;
+            /**
+             * @description `logout`, `revoked` (from another device), `flushed`, `password_changed` (elsewhere), `expired`, or `rotated` (login, register, `cycle`, password change: reconnect, the cookie has the new key).
+             *
+             *     * `logout` - logout
+             *     * `revoked` - revoked
+             *     * `flushed` - flushed
+             *     * `password_changed` - password_changed
+             *     * `expired` - expired
+             *     * `rotated` - rotated
+             */
+            reason: components["schemas"]["ReasonEnum"];
         };
         SessionUser: {
             id: number;
@@ -665,6 +740,7 @@ export interface components {
 }
 export type CsrfToken = components['schemas']['CsrfToken'];
 export type EngineEnum = components['schemas']['EngineEnum'];
+export type EventData = components['schemas']['EventData'];
 export type Expiry = components['schemas']['Expiry'];
 export type ExpiryUpdateRequest = components['schemas']['ExpiryUpdateRequest'];
 export type FieldError = components['schemas']['FieldError'];
@@ -677,10 +753,13 @@ export type PasswordChangeRequest = components['schemas']['PasswordChangeRequest
 export type PolicyEnum = components['schemas']['PolicyEnum'];
 export type Problem = components['schemas']['Problem'];
 export type Progress = components['schemas']['Progress'];
+export type ReasonEnum = components['schemas']['ReasonEnum'];
 export type RegisterRequest = components['schemas']['RegisterRequest'];
 export type RequiresEnum = components['schemas']['RequiresEnum'];
+export type ResetEvent = components['schemas']['ResetEvent'];
 export type Revoked = components['schemas']['Revoked'];
 export type Session = components['schemas']['Session'];
+export type SessionEvent = components['schemas']['SessionEvent'];
 export type SessionUser = components['schemas']['SessionUser'];
 export type StatusEnum = components['schemas']['StatusEnum'];
 export type Storage = components['schemas']['Storage'];
@@ -1036,6 +1115,59 @@ export interface operations {
             };
             /** @description `not_found`. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_stream: {
+        parameters: {
+            query?: {
+                /** @description Only this task's events (and the session's). Another owner's task, or no such task, is `404`. */
+                task?: string;
+            };
+            header?: {
+                /** @description The `id:` of the last event received: the stream starts with what came after it. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events; the schema is that of each event's `data:` line, by its `event:` type (see above). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["EventData"];
+                };
+            };
+            /** @description `not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `throttled`; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down: `unavailable`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1908,5 +2040,6 @@ type ReadonlyArray<T> = [
 export const pathsApiV1TasksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/tasks/"]["get"]["parameters"]["query"]["status"]> = ["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
 export const engineEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EngineEnum"]> = ["db", "file", "cache", "cached_db", "signed_cookies"];
 export const policyEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PolicyEnum"]> = ["default", "seconds", "datetime", "browser_close"];
+export const reasonEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReasonEnum"]> = ["logout", "revoked", "flushed", "password_changed", "expired", "rotated"];
 export const requiresEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequiresEnum"]> = ["anyone", "user", "staff"];
 export const statusEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StatusEnum"]> = ["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];

@@ -1,0 +1,61 @@
+"""The gunicorn worker class: uvicorn's, ending open event streams on a graceful stop.
+
+``uvicorn_worker.UvicornWorker`` runs the ASGI application on an event loop in each
+gunicorn worker process. On SIGTERM (a stop) or a HUP's replacement of workers, uvicorn
+stops accepting connections and waits for open responses to finish; an event stream
+never finishes by itself, so ``Server.shutdown`` here first ends every open stream of
+the process (``sessions_api.events.hub.streams_drain``): each response ends cleanly and
+its client reconnects, with its ``Last-Event-ID``, to a worker that is running.
+
+uvicorn-worker builds its ``uvicorn.Server`` inside ``_serve()``, which has no public
+hook; this module copies that method (uvicorn-worker 0.4.0) with our ``Server``, and
+``tests/api_project/test_asgi.py`` fails if the original changes.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+from gunicorn.arbiter import Arbiter
+from uvicorn_worker import UvicornWorker as BaseUvicornWorker
+
+from api_project.serving import ApiApplication
+from sessions_api.events.hub import streams_drain
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, ending the process's event streams before it waits for them."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        streams_drain()
+        await super().shutdown(sockets=sockets)
+
+
+class UvicornWorker(BaseUvicornWorker):
+    """uvicorn's gunicorn worker (uvloop and httptools), with ``Server`` above."""
+
+    CONFIG_KWARGS: dict[str, Any] = {"loop": "uvloop", "http": "httptools", "lifespan": "off"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Before gunicorn's graceful timeout kills the process: whatever still runs
+        # then is cancelled by uvicorn, so the worker exits on its own.
+        self.config.timeout_graceful_shutdown = max(1, self.cfg.graceful_timeout - 2)
+        # The application logs one line per request itself (sessions_api.request_log);
+        # uvicorn's access line (its own format, not access_log_format) only when
+        # GUNICORN_ACCESS_LOG asks for one, and otherwise no record per request at all.
+        self.config.access_log = bool(self.cfg.accesslog)
+
+    async def _serve(self) -> None:
+        if isinstance(self.wsgi, ApiApplication):
+            # The pool that runs synchronous requests: GUNICORN_THREADS threads.
+            self.wsgi.threads = self.cfg.threads
+        self.config.app = self.wsgi
+        server = Server(config=self.config)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
