@@ -65,12 +65,11 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# The slim image has no curl: probe with the standard library. X-Forwarded-Proto keeps
-# SECURE_SSL_REDIRECT from answering the probe with a redirect (gunicorn honours it
-# only from FORWARDED_ALLOW_IPS, which includes 127.0.0.1 by default). The probe's
-# Host is 127.0.0.1, so DJANGO_ALLOWED_HOSTS must keep 127.0.0.1. Worker and beat
+# The slim image has no curl: probe with the standard library. /healthz is exempt from
+# SECURE_SSL_REDIRECT, so plain HTTP reads it. The probe's Host is 127.0.0.1, so
+# DJANGO_ALLOWED_HOSTS must keep 127.0.0.1. Worker and beat
 # containers override or disable this check (see docker-compose.yml).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request as u; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'X-Forwarded-Proto': 'https'}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+    CMD ["python", "-c", "import sys, urllib.request as u; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz'), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
 CMD ["gunicorn", "-c", "api_project/gunicorn.conf.py"]

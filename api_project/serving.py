@@ -86,9 +86,13 @@ class ApiApplication:
         streams: Callable[[Scope, Receive, Send], Awaitable[None]],
         wsgi: WSGIHandler,
         stream_paths: Iterable[str],
+        unparsable: bytes = b"",
         threads: int = 1,
     ) -> None:
         self.streams = streams
+        # The body of the answer to a request the server cannot parse (the worker's
+        # protocol sends it; no application sees such a request).
+        self.unparsable = unparsable
         self.wsgi = wsgi
         self.stream_paths = frozenset(stream_paths)
         self.threads = threads

@@ -175,6 +175,9 @@ try:
     CSRF_FAILURE_VIEW = "sessions_api.problems.csrf_failure"
 
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+    # Probes (a container's health check, a load balancer) ask over plain HTTP from
+    # inside; a redirect would read as down. They carry no cookie and no secret.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)

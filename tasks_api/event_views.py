@@ -19,13 +19,11 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views import View
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import APIException, MethodNotAllowed
 from rest_framework.request import Request
 
@@ -41,11 +39,65 @@ from tasks_api.streams import event_stream_prepare
 
 EVENT_STREAM = "text/event-stream"
 
-EVENT_DATA = PolymorphicProxySerializer(
-    component_name="EventData",
-    serializers=[TaskSerializer, SessionEventSerializer, ResetEventSerializer, ProblemSerializer],
-    resource_type_field_name=None,
-)
+
+class StreamEventSerializer(serializers.Serializer):
+    """One event of the stream, as an ``EventSource`` sees it (described by the scheme below)."""
+
+
+class StreamEventScheme(OpenApiSerializerExtension):
+    """Each event as its fields (``event``, ``id``, ``data``, ``retry``), one shape per type.
+
+    Before OpenAPI 3.2 (``itemSchema``), the schema of a ``text/event-stream`` response
+    describes one event, its fields by name, and ``data`` is a string. That it holds
+    JSON of a given schema is what JSON Schema's ``contentMediaType`` and
+    ``contentSchema`` say, but OpenAPI 3.0 (this document's version) has neither, so
+    they appear as the extensions ``x-contentMediaType`` and ``x-contentSchema``. The
+    data's own schemas stay components, so a client can name them.
+    """
+
+    target_class = StreamEventSerializer
+    data_of = {
+        "task": TaskSerializer,
+        "session": SessionEventSerializer,
+        "reset": ResetEventSerializer,
+        "error": ProblemSerializer,
+    }
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        shapes = []
+        for event, data in self.data_of.items():
+            data_component = auto_schema.resolve_serializer(data, direction)
+            shape = ResolvedComponent(
+                name=f"{event.capitalize()}StreamEvent",
+                type=ResolvedComponent.SCHEMA,
+                object=f"{event}-stream-event",
+                schema={
+                    "type": "object",
+                    "description": f"`event: {event}`, its `data:` a `{data_component.name}`.",
+                    "properties": {
+                        "event": {"type": "string", "enum": [event]},
+                        "id": {
+                            "type": "string",
+                            "description": "Send it back as `Last-Event-ID` to resume here.",
+                        },
+                        "data": {
+                            "type": "string",
+                            "description": f"JSON: `{data_component.name}`.",
+                            "x-contentMediaType": "application/json",
+                            "x-contentSchema": data_component.ref,
+                        },
+                        "retry": {
+                            "type": "integer",
+                            "description": "Milliseconds to wait before reconnecting.",
+                        },
+                    },
+                    "required": ["event", "id", "data"],
+                },
+            )
+            auto_schema.registry.register_on_missing(shape)
+            shapes.append(shape.ref)
+        return {"oneOf": shapes}
+
 
 DESCRIPTION = Template("""\
 A `text/event-stream` of what concerns the caller (the session cookie identifies it,
@@ -134,9 +186,9 @@ class EventStreamDocs(ApiView):
         ],
         responses={
             (200, EVENT_STREAM): OpenApiResponse(
-                EVENT_DATA,
-                description="Server-Sent Events; the schema is that of each event's "
-                "`data:` line, by its `event:` type (see above).",
+                StreamEventSerializer,
+                description="Server-Sent Events; the schema is that of one event, by its "
+                "`event:` type (see above); `data:` is one line of JSON.",
             ),
             **problems(404, 429, 503),
         },

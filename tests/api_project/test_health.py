@@ -75,3 +75,12 @@ def test_readyz_shows_the_exception_text_in_debug(db, only_core_checks):
     assert response.status_code == 503
     error = response.json()["checks"]["cache"]["error"]
     assert error.startswith("ConnectionError") and "127.0.0.1:1" in error
+
+
+@pytest.mark.django_db
+def test_probes_are_not_redirected_to_https(settings):
+    """A container's health check asks over plain HTTP; a redirect would read as down."""
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # built after the setting: the middleware reads it once
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/v1/session/").status_code == 301

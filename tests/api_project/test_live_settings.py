@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -137,3 +140,55 @@ def _read(log: Path) -> tuple[list[dict], list[str]]:
             assert isinstance(entry, dict), line
             entries.append(entry)
     return entries, others
+
+
+def test_a_request_the_server_cannot_parse_gets_a_problem_document(database_env):
+    """A header value with a control character stops uvicorn's parser before Django: the
+    answer is still the API's problem document (``parse_error``), not plain text."""
+    with gunicorn(database_env, workers=1) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(
+                b"GET /api/v1/session/ HTTP/1.1\r\nHost: localhost\r\n"
+                b"Accept: text/\x0fhtml\r\n\r\n"
+            )
+            raw = b""
+            while chunk := connection.recv(65536):
+                raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    assert lines[0] == "HTTP/1.1 400 Bad Request"
+    assert headers["content-type"] == "application/problem+json"
+    assert int(headers["content-length"]) == len(body)
+    problem = json.loads(body)
+    assert problem["status"] == 400 and problem["code"] == "parse_error"
+    assert "not valid HTTP" in problem["detail"]
+
+
+class ForwardingClient(HttpSession):
+    """A client that claims, from 127.0.0.1, to be a proxy forwarding another address."""
+
+    headers: ClassVar[dict[str, str]] = {
+        **HttpSession.headers,
+        "X-Forwarded-For": "203.0.113.9",
+    }
+
+
+def test_forwarded_headers_do_not_set_the_client_address_unless_the_app_trusts_a_proxy(
+    database_env,
+):
+    """The server takes the peer as the client; only ``TRUSTED_PROXY_COUNT`` (0 here) lets
+    the application read ``X-Forwarded-For``, so the throttles and the device list count
+    the real address even for a peer in ``FORWARDED_ALLOW_IPS`` (127.0.0.1 by default)."""
+    with gunicorn({**database_env, "TRUSTED_PROXY_COUNT": "0"}, workers=1) as base:
+        browser = ForwardingClient(base)
+        browser.request("GET", "/api/v1/auth/csrf/")
+        browser.csrf = browser.cookies["csrftoken"]
+        credentials = {"username": f"fwd-{secrets.token_hex(4)}", "password": "A long passphrase 7"}
+        status, body, _ = browser.request("POST", "/api/v1/auth/register/", credentials)
+        assert status == 201, body
+        browser.csrf = browser.cookies["csrftoken"]
+        status, sessions, _ = browser.request("GET", "/api/v1/auth/sessions/")
+    assert status == 200
+    assert [item["ip"] for item in sessions] == ["127.0.0.1"]

@@ -4,7 +4,11 @@
  */
 export const pathsApiV1TasksGetParametersQueryStatusValues = ["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
 export const engineEnumValues = ["db", "file", "cache", "cached_db", "signed_cookies"];
+export const errorStreamEventEventEnumValues = ["error"];
 export const policyEnumValues = ["default", "seconds", "datetime", "browser_close"];
 export const reasonEnumValues = ["logout", "revoked", "flushed", "password_changed", "expired", "rotated"];
 export const requiresEnumValues = ["anyone", "user", "staff"];
+export const resetStreamEventEventEnumValues = ["reset"];
+export const sessionStreamEventEventEnumValues = ["session"];
 export const statusEnumValues = ["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
+export const taskStreamEventEventEnumValues = ["task"];

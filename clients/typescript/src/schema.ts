@@ -440,7 +440,18 @@ export interface components {
          * @enum {string}
          */
         EngineEnum: "db" | "file" | "cache" | "cached_db" | "signed_cookies";
-        EventData: components["schemas"]["Task"] | components["schemas"]["SessionEvent"] | components["schemas"]["ResetEvent"] | components["schemas"]["Problem"];
+        /** @description `event: error`, its `data:` a `Problem`. */
+        ErrorStreamEvent: {
+            event: components["schemas"]["ErrorStreamEventEventEnum"];
+            /** @description Send it back as `Last-Event-ID` to resume here. */
+            id: string;
+            /** @description JSON: `Problem`. */
+            data: string;
+            /** @description Milliseconds to wait before reconnecting. */
+            retry?: number;
+        };
+        /** @enum {string} */
+        ErrorStreamEventEventEnum: "error";
         Expiry: {
             /** @description `get_expiry_age()` in seconds. For `browser_close` this is the server-side lifetime, `SESSION_COOKIE_AGE`. For `seconds` it is the full inactivity window, counted from the session's last save: a request that only reads does not extend it (a write does, and so does every request with `SESSION_SAVE_EVERY_REQUEST`). A logged-in session's expiry never passes the end of its login (`SESSION_API_MAX_LOGIN_AGE` after it began): age and date are capped there. */
             age: number;
@@ -578,6 +589,18 @@ export interface components {
          *     owner's stream): re-read the state, then carry on with this stream.
          */
         ResetEvent: Record<string, never>;
+        /** @description `event: reset`, its `data:` a `ResetEvent`. */
+        ResetStreamEvent: {
+            event: components["schemas"]["ResetStreamEventEventEnum"];
+            /** @description Send it back as `Last-Event-ID` to resume here. */
+            id: string;
+            /** @description JSON: `ResetEvent`. */
+            data: string;
+            /** @description Milliseconds to wait before reconnecting. */
+            retry?: number;
+        };
+        /** @enum {string} */
+        ResetStreamEventEventEnum: "reset";
         Revoked: {
             /** @description How many sessions were logged out. */
             revoked: number;
@@ -610,6 +633,18 @@ export interface components {
              */
             reason: components["schemas"]["ReasonEnum"];
         };
+        /** @description `event: session`, its `data:` a `SessionEvent`. */
+        SessionStreamEvent: {
+            event: components["schemas"]["SessionStreamEventEventEnum"];
+            /** @description Send it back as `Last-Event-ID` to resume here. */
+            id: string;
+            /** @description JSON: `SessionEvent`. */
+            data: string;
+            /** @description Milliseconds to wait before reconnecting. */
+            retry?: number;
+        };
+        /** @enum {string} */
+        SessionStreamEventEventEnum: "session";
         SessionUser: {
             id: number;
             username: string;
@@ -635,6 +670,7 @@ export interface components {
             /** @description `SESSION_API_MAX_KEYS`. */
             keys_limit: number;
         };
+        StreamEvent: components["schemas"]["TaskStreamEvent"] | components["schemas"]["SessionStreamEvent"] | components["schemas"]["ResetStreamEvent"] | components["schemas"]["ErrorStreamEvent"];
         Task: {
             /** Format: uuid */
             id: string;
@@ -687,6 +723,18 @@ export interface components {
             type: string;
             message: string;
         };
+        /** @description `event: task`, its `data:` a `Task`. */
+        TaskStreamEvent: {
+            event: components["schemas"]["TaskStreamEventEventEnum"];
+            /** @description Send it back as `Last-Event-ID` to resume here. */
+            id: string;
+            /** @description JSON: `Task`. */
+            data: string;
+            /** @description Milliseconds to wait before reconnecting. */
+            retry?: number;
+        };
+        /** @enum {string} */
+        TaskStreamEventEventEnum: "task";
         TaskType: {
             name: string;
             description: string;
@@ -740,7 +788,8 @@ export interface components {
 }
 export type CsrfToken = components['schemas']['CsrfToken'];
 export type EngineEnum = components['schemas']['EngineEnum'];
-export type EventData = components['schemas']['EventData'];
+export type ErrorStreamEvent = components['schemas']['ErrorStreamEvent'];
+export type ErrorStreamEventEventEnum = components['schemas']['ErrorStreamEventEventEnum'];
 export type Expiry = components['schemas']['Expiry'];
 export type ExpiryUpdateRequest = components['schemas']['ExpiryUpdateRequest'];
 export type FieldError = components['schemas']['FieldError'];
@@ -757,15 +806,22 @@ export type ReasonEnum = components['schemas']['ReasonEnum'];
 export type RegisterRequest = components['schemas']['RegisterRequest'];
 export type RequiresEnum = components['schemas']['RequiresEnum'];
 export type ResetEvent = components['schemas']['ResetEvent'];
+export type ResetStreamEvent = components['schemas']['ResetStreamEvent'];
+export type ResetStreamEventEventEnum = components['schemas']['ResetStreamEventEventEnum'];
 export type Revoked = components['schemas']['Revoked'];
 export type Session = components['schemas']['Session'];
 export type SessionEvent = components['schemas']['SessionEvent'];
+export type SessionStreamEvent = components['schemas']['SessionStreamEvent'];
+export type SessionStreamEventEventEnum = components['schemas']['SessionStreamEventEventEnum'];
 export type SessionUser = components['schemas']['SessionUser'];
 export type StatusEnum = components['schemas']['StatusEnum'];
 export type Storage = components['schemas']['Storage'];
+export type StreamEvent = components['schemas']['StreamEvent'];
 export type Task = components['schemas']['Task'];
 export type TaskCreateRequest = components['schemas']['TaskCreateRequest'];
 export type TaskError = components['schemas']['TaskError'];
+export type TaskStreamEvent = components['schemas']['TaskStreamEvent'];
+export type TaskStreamEventEventEnum = components['schemas']['TaskStreamEventEventEnum'];
 export type TaskType = components['schemas']['TaskType'];
 export type User = components['schemas']['User'];
 export type UserSession = components['schemas']['UserSession'];
@@ -1139,13 +1195,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events; the schema is that of each event's `data:` line, by its `event:` type (see above). */
+            /** @description Server-Sent Events; the schema is that of one event, by its `event:` type (see above); `data:` is one line of JSON. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["EventData"];
+                    "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
             /** @description `not_found`. */
@@ -2039,7 +2095,11 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsApiV1TasksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/tasks/"]["get"]["parameters"]["query"]["status"]> = ["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
 export const engineEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EngineEnum"]> = ["db", "file", "cache", "cached_db", "signed_cookies"];
+export const errorStreamEventEventEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorStreamEventEventEnum"]> = ["error"];
 export const policyEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PolicyEnum"]> = ["default", "seconds", "datetime", "browser_close"];
 export const reasonEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReasonEnum"]> = ["logout", "revoked", "flushed", "password_changed", "expired", "rotated"];
 export const requiresEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequiresEnum"]> = ["anyone", "user", "staff"];
+export const resetStreamEventEventEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ResetStreamEventEventEnum"]> = ["reset"];
+export const sessionStreamEventEventEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SessionStreamEventEventEnum"]> = ["session"];
 export const statusEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StatusEnum"]> = ["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
+export const taskStreamEventEventEnumValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskStreamEventEventEnum"]> = ["task"];
