@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -384,6 +386,27 @@ def test_beyond_the_streams_a_session_may_open_the_answer_is_429(web):
                 break
         assert time.monotonic() < deadline, "a closed stream kept its place"
         time.sleep(0.2)
+
+
+def test_streams_opening_at_once_on_a_fresh_process_all_go_live(events_env):
+    # The first streams of a process arrive together: each must be subscribed (and
+    # so reach its heartbeat) on the process's one pub/sub connection, none ending
+    # with an error because another was connecting it at the same moment.
+    with server(events_env) as (base, _):
+        owners = [browser(base) for _ in range(3)]
+        tabs = [owner.use(base) for owner in owners for _ in range(3)]
+        start = threading.Barrier(len(tabs))
+
+        def open_one(tab: Browser) -> int:
+            start.wait(timeout=30)
+            with tab.stream() as stream:
+                if stream.response.status_code == 200:
+                    # Fails if the stream ends first (its error event, then the end).
+                    stream.heartbeat()
+                return stream.response.status_code
+
+        with ThreadPoolExecutor(len(tabs)) as pool:
+            assert list(pool.map(open_one, tabs)) == [200] * len(tabs)
 
 
 def test_with_the_event_store_down_the_stream_is_503_and_the_api_works(events_env):

@@ -79,6 +79,7 @@ class Hub:
         self.listeners: dict[str, set[Subscription]] = {}
         self.confirmed: dict[str, asyncio.Future[None]] = {}
         self.reader: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()
         self.failed = False
 
     def _name(self, channel: str) -> str:
@@ -98,9 +99,15 @@ class Hub:
             waits.append(self.confirmed[name])
         try:
             if new:
-                await self.pubsub.subscribe(*new)
-            if self.reader is None:
-                self.reader = asyncio.create_task(self._read())
+                # One at a time: the pub/sub's first command opens its connection, and
+                # two opening at once would each take a connection from the pool (the
+                # confirmation of one never read). The reader starts once a command has
+                # connected it: a stream whose channels another stream is subscribing
+                # only waits for that confirmation.
+                async with self.lock:
+                    await self.pubsub.subscribe(*new)
+                    if self.reader is None:
+                        self.reader = asyncio.create_task(self._read())
             await asyncio.wait_for(asyncio.gather(*waits), COMMAND_TIMEOUT)
         except (TimeoutError, *STORE_ERRORS) as error:
             self._fail(error)
