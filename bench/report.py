@@ -28,6 +28,7 @@ SMALL_LABEL = "4 small keys"  # results written before the session-size axis had
 MEMORY_GROWTH_MB = 5.0  # worker RSS growth over 20,000 requests, at most
 ENQUEUE_RATIO = 0.5  # POST /api/v1/tasks/ ÷ raw apply_async loop, at least
 LATENCY_RATIO = 2.0  # enqueue-to-SUCCESS p50, API ÷ raw round trip, at most
+INTERFACE_RATIO = 0.9  # ASGI ÷ gunicorn's sync worker, requests/s, at least
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -74,6 +75,8 @@ def markdown(data: dict[str, Any]) -> str:
     out += _queries(data)
     out += _memory(data)
     out += _tasks(data)
+    out += _interface(data)
+    out += _events(data)
     out += _targets(data)
     out += _method(data)
     return "\n".join(out).rstrip() + "\n"
@@ -422,6 +425,173 @@ def _tasks(data: dict[str, Any]) -> list[str]:
         f"until `SUCCESS`, as `get()` polls the result backend. {lat['samples_each']} round "
         "trips each, one worker process, django-celery-results on SQLite, no worker running "
         "during the enqueue measurement.",
+        "",
+    ]
+    return out
+
+
+def _interface(data: dict[str, Any]) -> list[str]:
+    engines = data.get("interface") or {}
+    if not engines:
+        return []
+    out = ["## Serving models: the sync API under ASGI and under gunicorn's sync worker", ""]
+    rows = []
+    for entry in engines.values():
+        for op, row in entry["ops"].items():
+            wsgi, asgi = row["wsgi"], row["asgi"]
+            rows.append(
+                [
+                    entry["label"],
+                    OP_LABELS[op],
+                    _num(wsgi["rps"]),
+                    _num(asgi["rps"]),
+                    f"**{asgi['ratio']:.2f}** {_mark(asgi['ratio'] >= INTERFACE_RATIO)}",
+                    f"{_num(wsgi['cpu_us'])} → {_num(asgi['cpu_us'])} ({asgi['cpu_ratio']:.2f})",
+                    ", ".join(f"{r:.2f}" for r in asgi["rounds_ratio"]),
+                ]
+            )
+    out += _table(
+        [
+            "engine",
+            "operation",
+            "sync req/s",
+            "ASGI req/s",
+            "ASGI ÷ sync",
+            "worker CPU µs/req, sync → ASGI",
+            "per round",
+        ],
+        rows,
+        "llrrrrl",
+    )
+    out += [
+        "",
+        "The same API server twice, side by side on core 0: `GUNICORN_INTERFACE=asgi` (the "
+        "default: uvicorn's worker, every request but the event streams through Django's "
+        "WSGI handler in one pool thread) and `GUNICORN_INTERFACE=wsgi` (gunicorn's sync "
+        "worker); wrk as for the sessions table, small sessions, rounds alternating the "
+        f"order. Target: ASGI ≥ {INTERFACE_RATIO}x the sync worker's requests/s "
+        "(`bench/interface.py`). The sessions table above runs under the serving model "
+        "of the run (ASGI unless `BENCH_GUNICORN_INTERFACE=wsgi`). Measured in the run of "
+        "the live events below (`bench/run.py --sections interface,events` runs both alone).",
+        "",
+    ]
+    return out
+
+
+def _events(data: dict[str, Any]) -> list[str]:
+    out = ["## Live events", ""]
+    if "events" in data["skipped"]:
+        return [*out, data["skipped"]["events"] + ".", ""]
+    ev = data.get("events") or {}
+    if not ev:
+        return []
+    idle, live, targets = ev["idle"], ev["live"], ev["targets"]
+    stream, poll = live["stream"], live["poll"]
+    lat, pub = stream["latency_ms"], stream["publish_ms"]
+    expected = live["tasks"] * live["report_rate"]
+    out += [
+        f"Measured {ev['started']} (`bench/events.py`), load average at start "
+        f"{', '.join(str(x) for x in ev['load_average_at_start'])} on 2 CPUs (the machine "
+        "is shared with other work: these figures are noisy, one run each).",
+        "",
+    ]
+    out += _table(
+        ["measure", "figure", "target"],
+        [
+            [
+                f"RSS per idle stream ({idle['streams']:,} open on one worker)",
+                f"{idle['rss_per_stream_kb']:.1f} KB ({idle['rss_before_mb']:.1f} → "
+                f"{idle['rss_open_mb']:.1f} MB)",
+                f"< {targets['rss_per_stream_kb']} KB "
+                f"{_mark(idle['rss_per_stream_kb'] < targets['rss_per_stream_kb'])}",
+            ],
+            [
+                f"CPU of that worker, {idle['idle_seconds']:.0f} s idle (heartbeats only)",
+                f"{idle['idle_cpu_percent']:.2f} % of a core "
+                f"({idle['heartbeats']:,} heartbeats received)",
+                f"< {targets['idle_cpu_percent']} % "
+                f"{_mark(idle['idle_cpu_percent'] < targets['idle_cpu_percent'])}",
+            ],
+            [
+                "progress report → event at the client, p50",
+                f"{lat['p50']:.1f} ms",
+                f"≤ {targets['latency_p50_ms']} ms "
+                f"{_mark(lat['p50'] <= targets['latency_p50_ms'])}",
+            ],
+            [
+                "progress report → event at the client, p99",
+                f"{lat['p99']:.1f} ms",
+                f"≤ {targets['latency_p99_ms']} ms "
+                f"{_mark(lat['p99'] <= targets['latency_p99_ms'])}",
+            ],
+            [
+                "Redis publish (the event's id) → client, p50 / p99",
+                f"{pub['p50']:.1f} / {pub['p99']:.1f} ms",
+                "",
+            ],
+            [
+                "progress reports made, per second",
+                f"{stream['publisher']['rate']:,.0f} of {expected:,.0f} asked "
+                f"({stream['counts']['events'] / stream['seconds']:,.0f} events/s delivered)",
+                "",
+            ],
+        ],
+        "lrl",
+    )
+    out += ["", f"The same {live['streams']:,} clients, streaming or polling:", ""]
+    rows = []
+    for name, run in (("streams", stream), (f"polling every {live['poll_interval']:g} s", poll)):
+        arrival = run["latency_ms"] if run is stream else run["age_at_arrival_ms"]
+        shown = run["shown_age_ms"]
+        rows.append(
+            [
+                name,
+                f"{run['cpu_percent']:.1f} %",
+                f"{arrival['p50']:,.0f} / {arrival['p99']:,.0f}",
+                f"{shown['mean']:,.0f} / {shown['p99']:,.0f}",
+                (
+                    f"{run['counts']['polls'] / run['seconds']:,.0f} polls/s "
+                    f"({run['counts']['late_polls']:,} a whole interval late), answer p50 "
+                    f"{run['response_ms']['p50']:,.0f} ms"
+                    if run is poll
+                    else f"{run['counts']['events'] / run['seconds']:,.0f} events/s"
+                ),
+                f"{run['publisher']['rate']:,.0f}/s",
+            ]
+        )
+    out += _table(
+        [
+            "clients",
+            "web worker CPU (of a core)",
+            "age at arrival p50 / p99 ms",
+            "shown age mean / p99 ms",
+            "answered",
+            "reports made",
+        ],
+        rows,
+        "lrrrll",
+    )
+    out += [
+        "",
+        f"Polling ÷ streaming, web worker CPU: **{live['cpu_ratio_poll_to_stream']:.2f}x**.",
+        "",
+        "How: one ASGI worker pinned to core 0; the clients (one process, raw asyncio "
+        "sockets on uvloop), the progress reports and the benchmark on core 1. Idle: each "
+        "stream's first request gets its own anonymous session; RSS (/proc) after a warm-up "
+        "of 50 streams opened and closed, then with all open; CPU = the worker's user + "
+        "system time over the idle window. Delivery: "
+        f"{live['tasks']} anonymous sessions, each with one task queued through the API "
+        f"(nothing consumes the queue), {live['streams_per_session']} streams per session "
+        f"(`EVENTS_MAX_STREAMS_PER_SESSION={live['streams_per_session']}` on that server "
+        "only); the reports are the worker's own `report_progress` (result backend write, "
+        "re-read, XADD + PUBLISH), each with `time.time()` in its message, compared with "
+        "`time.time()` at arrival (same machine, same clock); *Redis publish → client* "
+        "uses the event id's `XADD` milliseconds instead. Reports run flat out when they "
+        "cannot keep up, so *reports made* says how much load there really was. Shown age: "
+        "now minus the stamp of the newest state a client holds, sampled per client at random "
+        f"moments ~10 times a second. Windows of {live['seconds']} s after 5 s of load; "
+        "a non-200, a stream that ends or an `error` event fails the run "
+        '(`bench/README.md`, "Live events").',
         "",
     ]
     return out

@@ -38,6 +38,16 @@ What one run does:
    only publish); then, with one worker process, enqueue-to-SUCCESS latency polled
    through the API beside the raw ``apply_async().get()`` round trip.
 
+5. **Serving models** (``bench/interface.py``): GET and PUT key on ``db`` (SQLite)
+   and ``cache`` (Redis), the API under the ASGI worker (the default) beside
+   gunicorn's sync worker (``GUNICORN_INTERFACE=wsgi``), same pinning, same rounds.
+
+6. **Live events** (``bench/events.py``): 2,000 idle event streams on one web
+   process (memory per stream, CPU with heartbeats only); 1,000 streams following 50
+   tasks that report progress 10 times a second (latency from the report to the
+   client); the same clients polling ``GET /api/v1/tasks/{id}/`` instead (CPU and
+   staleness beside the streams').
+
 Results go to ``bench/results.md``, ``bench/results.json`` and ``bench/ratios.png``
 (a partial run, with ``--engines``/``--sections``/``--ops``/``--seeds``, writes to
 ``bench/.work/`` instead, so the committed results are always a full run). Logs of
@@ -46,7 +56,7 @@ every server are kept in ``bench/.work/logs/``.
 Needs: the services (PostgreSQL, Redis, RabbitMQ on their usual local ports; an
 engine or section whose service does not answer is reported as skipped), ``wrk``
 (Debian: ``apt-get install -y wrk``), ``taskset``, and ``matplotlib`` for the chart
-(requirements-dev.txt). A full run takes about 22 minutes on 2 cores.
+(requirements-dev.txt). A full run takes about 28 minutes on 2 cores.
 
 This file is the command line and the order of the sections; the parts live beside it
 (bench/README.md, "What runs").
@@ -78,12 +88,16 @@ from bench.environment import (
     up,
     variant_env,
 )
+from bench.events import bench_events
+from bench.interface import bench_interface
 from bench.load import Browser
 from bench.memory import measure_memory
 from bench.probe import SEEDS
 from bench.processes import LOAD_CORE, Server, stop_all
 from bench.sessions import OP_VARIANTS, OPS, count_queries, measure_sessions
 from bench.tasks import bench_tasks
+
+SECTIONS = ("sessions", "queries", "memory", "tasks", "interface", "events")
 
 
 def bench_engine(engine: Engine, options: Options, results: Results) -> None:
@@ -135,7 +149,8 @@ def parse_args() -> Options:
         "signed_cookies is measured at small only)",
     )
     parser.add_argument(
-        "--sections", help="comma list of sessions, queries, memory, tasks (default: all)"
+        "--sections",
+        help="comma list of " + ", ".join(SECTIONS) + " (default: all)",
     )
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     parser.add_argument(
@@ -162,13 +177,9 @@ def parse_args() -> Options:
     seeds = tuple(args.seeds.split(",")) if args.seeds else tuple(SEEDS)
     if set(seeds) - set(SEEDS):
         parser.error(f"unknown seeds: {', '.join(sorted(set(seeds) - set(SEEDS)))}")
-    sections = (
-        set(args.sections.split(","))
-        if args.sections
-        else {"sessions", "queries", "memory", "tasks"}
-    )
-    if sections - {"sessions", "queries", "memory", "tasks"}:
-        parser.error("sections are sessions, queries, memory, tasks")
+    sections = set(args.sections.split(",")) if args.sections else set(SECTIONS)
+    if sections - set(SECTIONS):
+        parser.error("sections are " + ", ".join(SECTIONS))
     if args.rounds < 1 or args.seconds <= 0:
         parser.error("--rounds and --seconds must be positive")
     return Options(
@@ -238,6 +249,12 @@ def main() -> int:
             bench_tasks(options, results)
             if "tasks" in results.skipped:
                 log(results.skipped["tasks"])
+        if "interface" in options.sections:
+            bench_interface(options, results)
+        if "events" in options.sections:
+            bench_events(results)
+            if "events" in results.skipped:
+                log(results.skipped["events"])
         results.seconds = round(time.monotonic() - started, 1)
         from bench.report import write_report
 
