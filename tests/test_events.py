@@ -8,6 +8,7 @@ Waits have deadlines (failures), never timing assertions.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -20,7 +21,13 @@ from contextlib import contextmanager
 import pytest
 from django.test import override_settings
 
-from sessions_api.events.store import event_publish, owner_channel, session_channel
+from sessions_api.events.hub import Subscription, hub
+from sessions_api.events.store import (
+    EventStoreUnavailable,
+    event_publish,
+    owner_channel,
+    session_channel,
+)
 from sessions_api.events.stream import channel_tag
 from tests.namespace import (
     REDIS_DB,
@@ -388,6 +395,25 @@ def test_beyond_the_streams_a_session_may_open_the_answer_is_429(web):
         time.sleep(0.2)
 
 
+def test_a_stream_busy_with_events_keeps_its_place_counted(web, events_env):
+    # Events more often than the heartbeat, for longer than a place lasts unrefreshed
+    # (3 heartbeats + 5 s): the streams must still count, so a fourth is refused.
+    ana = browser(web)
+    user = ana.register(f"busy{uuid.uuid4().hex[:8]}")
+    settings = {"EVENTS_REDIS_URL": REDIS_URL, "EVENTS_KEY_PREFIX": events_env["EVENTS_KEY_PREFIX"]}
+    heartbeat = int(events_env["EVENTS_HEARTBEAT_SECONDS"])
+    with ana.stream() as one, ana.stream() as two, ana.stream() as three:
+        assert {s.response.status_code for s in (one, two, three)} == {200}
+        with override_settings(**settings):
+            channel = owner_channel(user_id=user["id"])
+            until = time.monotonic() + 3 * heartbeat + 5 + 2
+            while time.monotonic() < until:
+                event_publish(channel=channel, event="note", data="{}")
+                time.sleep(heartbeat / 4)
+        with ana.stream() as fourth:
+            assert fourth.response.status_code == 429
+
+
 def test_streams_opening_at_once_on_a_fresh_process_all_go_live(events_env):
     # The first streams of a process arrive together: each must be subscribed (and
     # so reach its heartbeat) on the process's one pub/sub connection, none ending
@@ -473,3 +499,38 @@ def test_session_channel_of_another_session_is_not_readable_by_guessing(web, eve
         task = ana.enqueue("demo.add", {"a": 5, "b": 5})
         events = stream.until(finished(task["id"]))
     assert "session" not in [e.event for e in events]
+
+
+def test_a_subscribe_while_the_reader_waits_does_not_read_the_connection(events_env):
+    """The first stream after the last one left (the pub/sub connection now follows no
+    channel) and long enough for redis-py's health check: redis-py would PING before
+    the subscribe and read the answer from the connection the hub's reader is waiting
+    on; asyncio refuses a second reader, and the hub failed, every stream with it."""
+
+    async def scenario() -> bool:
+        first, second = Subscription(["a"]), Subscription(["b"])
+        current = hub()
+        await current.subscribe(first)
+        await current.unsubscribe(first)
+        for _ in range(50):  # until Redis has confirmed: nothing followed any more
+            if not current.pubsub.subscribed:
+                break
+            await asyncio.sleep(0.02)
+        connection = current.pubsub.connection
+        assert connection is not None and not current.pubsub.subscribed
+        connection.next_health_check = 0  # as after 30 s without traffic
+        try:
+            await current.subscribe(second)
+            await current.unsubscribe(second)
+        except EventStoreUnavailable:
+            pass
+        failed = current.failed
+        if current.reader is not None:
+            current.reader.cancel()
+        await current.client.aclose()
+        return failed
+
+    with override_settings(
+        EVENTS_REDIS_URL=REDIS_URL, EVENTS_KEY_PREFIX=events_env["EVENTS_KEY_PREFIX"]
+    ):
+        assert asyncio.run(scenario()) is False

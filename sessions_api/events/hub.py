@@ -66,13 +66,18 @@ class Hub:
         config = store_config()
         if config is None:
             raise EventStoreUnavailable("No event store is configured.")
-        # No retries: a silent reconnect would lose what was published meanwhile.
+        # No retries: a silent reconnect would lose what was published meanwhile. No
+        # health check either: redis-py runs it before a command, reading the PING's
+        # answer from the connection the reader is already reading (asyncio refuses a
+        # second reader, RuntimeError), and the reader sees a closed connection at once;
+        # TCP keep-alive finds one that went silent.
         self.client = redis.asyncio.Redis.from_url(
             config.url,
             decode_responses=True,
             socket_connect_timeout=COMMAND_TIMEOUT,
+            socket_keepalive=True,
             retry=Retry(NoBackoff(), 0),
-            health_check_interval=30,
+            health_check_interval=0,
         )
         self.db = database_of(self.client)
         self.pubsub = self.client.pubsub()
