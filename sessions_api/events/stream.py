@@ -282,6 +282,12 @@ class EventStream:
             try:
                 item = await asyncio.wait_for(subscription.queue.get(), wait)
             except TimeoutError:
+                item = None
+            # The beat's work is due by the clock, not only on a timeout: a stream busy
+            # with events must keep its place counted all the same (that a wait of 0
+            # times out even with an item queued holds for asyncio.wait_for before
+            # Python 3.12, not after).
+            if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + heartbeat
                 try:
                     await slot_refresh(
@@ -297,7 +303,9 @@ class EventStream:
                 if ended is not None:
                     yield ended
                     return
-                yield b": keep-alive\n\n"
+                if item is None:
+                    yield b": keep-alive\n\n"
+            if item is None:
                 continue
             if item is DRAIN:
                 return
