@@ -45,6 +45,10 @@ RECORD_BARS = """
 """
 
 
+def _is_stream(request: Any) -> bool:
+    return urlparse(request.url).path == EVENTS
+
+
 def _gets(web: BrowserPage, path: str, requests: list[Any] | None = None) -> list[Any]:
     """The page's GET requests of exactly ``path`` (no query), in order."""
     seen = web.requests if requests is None else requests
@@ -164,3 +168,30 @@ def test_console_says_live_updates_failed_and_polls_the_task(make_page, tasks: N
     polls = _gets(web, f"/api/v1/tasks/{task_id}/")
     assert len(polls) > 1, [r.url for r in polls]
     expect(live).to_have_text(POLLING)
+
+
+def test_console_stays_signed_in_when_its_key_rotates_and_its_own_logout_is_no_news(
+    console: BrowserPage,
+):
+    page = console.page
+    username = f"mira-{uuid.uuid4().hex[:6]}"
+    console.live.create_user(username)
+    _log_in(console, username)
+    live = page.locator("#live-status")
+    expect(live).to_have_text(LIVE_ON)
+    assert len(_gets(console, EVENTS)) == 1
+
+    # Cycle key: the stream ends with `rotated` and reconnects with the new cookie.
+    with page.expect_request(_is_stream):
+        page.get_by_role("button", name="Cycle key").click()
+    assert len(_gets(console, EVENTS)) == 2
+    expect(live).to_have_text(LIVE_ON)
+    expect(page.locator("#who")).to_have_text(f"Signed in as {username}")
+    expect(page.locator("#session-notice")).to_be_hidden()
+    assert console.api("GET", "/api/v1/auth/me/")[0] == 200
+
+    # Its own logout comes over the stream too, and is no news to this page.
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("#who")).to_have_text("Not signed in")
+    expect(live).to_have_text("Live updates: off until this browser has a session.")
+    expect(page.locator("#session-notice")).to_be_hidden()
