@@ -76,15 +76,10 @@ export class EventHub {
     }
     dispatch(event, data) {
         if (event === "task") {
-            let task;
-            try {
-                task = JSON.parse(data);
-            }
-            catch {
-                return;
-            }
-            for (const listener of [...this.listeners])
-                listener.task(task);
+            const task = parseData(data);
+            if (task)
+                for (const listener of [...this.listeners])
+                    listener.task(task);
         }
         else if (event === "reset") {
             for (const listener of [...this.listeners])
@@ -93,15 +88,10 @@ export class EventHub {
         else if (event === "session") {
             // The key changed or the session ended, and the server closes the stream; the
             // reconnect (with the cookie the browser has then) is followed by open().
-            let session;
-            try {
-                session = JSON.parse(data);
-            }
-            catch {
-                return;
-            }
-            for (const listener of [...this.listeners])
-                listener.session?.(session);
+            const session = parseData(data);
+            if (session)
+                for (const listener of [...this.listeners])
+                    listener.session?.(session);
         }
         else if (event === "error") {
             // The server's own error event: a problem document, and the stream cannot go on.
@@ -203,6 +193,15 @@ export class EventHub {
             this.interrupted();
             await sleep(retry, signal).catch(() => undefined);
         }
+    }
+}
+/** An event's JSON data; undefined when it is not JSON (the event is then dropped). */
+function parseData(data) {
+    try {
+        return JSON.parse(data);
+    }
+    catch {
+        return undefined;
     }
 }
 function problemError(data) {

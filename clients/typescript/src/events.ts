@@ -112,25 +112,15 @@ export class EventHub {
 
   private dispatch(event: string, data: string): void {
     if (event === "task") {
-      let task: Task;
-      try {
-        task = JSON.parse(data) as Task;
-      } catch {
-        return;
-      }
-      for (const listener of [...this.listeners]) listener.task(task);
+      const task = parseData<Task>(data);
+      if (task) for (const listener of [...this.listeners]) listener.task(task);
     } else if (event === "reset") {
       for (const listener of [...this.listeners]) listener.reset();
     } else if (event === "session") {
       // The key changed or the session ended, and the server closes the stream; the
       // reconnect (with the cookie the browser has then) is followed by open().
-      let session: SessionEvent;
-      try {
-        session = JSON.parse(data) as SessionEvent;
-      } catch {
-        return;
-      }
-      for (const listener of [...this.listeners]) listener.session?.(session);
+      const session = parseData<SessionEvent>(data);
+      if (session) for (const listener of [...this.listeners]) listener.session?.(session);
     } else if (event === "error") {
       // The server's own error event: a problem document, and the stream cannot go on.
       this.fail(problemError(data), false);
@@ -225,6 +215,15 @@ export class EventHub {
       this.interrupted();
       await sleep(retry, signal).catch(() => undefined);
     }
+  }
+}
+
+/** An event's JSON data; undefined when it is not JSON (the event is then dropped). */
+function parseData<T>(data: string): T | undefined {
+  try {
+    return JSON.parse(data) as T;
+  } catch {
+    return undefined;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   type ServerEvent,
   type Task,
 } from "../src/index.js";
-import { BASE, eventStream, fakeServer, json, problem, task } from "./fake.js";
+import { BASE, eventStream, type FakeServer, fakeServer, json, problem, task } from "./fake.js";
 
 async function collect(chunks: string[]): Promise<ServerEvent[]> {
   const encoder = new TextEncoder();
@@ -185,14 +185,19 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
-test("in a browser waitForTask uses EventSource, with credentials, and closes it after", async () => {
+/** A client over `server` whose events come from a new `FakeEventSource`. */
+function browserClient(server: FakeServer) {
   FakeEventSource.made = [];
-  const { server } = taskServer(["PENDING"]);
-  const api = createClient({
+  return createClient({
     baseUrl: BASE,
     fetch: server.fetch,
     EventSource: FakeEventSource as EventSourceConstructor,
   });
+}
+
+test("in a browser waitForTask uses EventSource, with credentials, and closes it after", async () => {
+  const { server } = taskServer(["PENDING"]);
+  const api = browserClient(server);
   const waiting = api.waitForTask("t1", { poll: { initialMs: 60_000 } });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const source = FakeEventSource.made[0]!;
@@ -206,13 +211,8 @@ test("in a browser waitForTask uses EventSource, with credentials, and closes it
 });
 
 test("an EventSource that fails before opening (no endpoint) means polling from then on", async () => {
-  FakeEventSource.made = [];
   const { server } = taskServer(["PENDING", "SUCCESS"]);
-  const api = createClient({
-    baseUrl: BASE,
-    fetch: server.fetch,
-    EventSource: FakeEventSource as EventSourceConstructor,
-  });
+  const api = browserClient(server);
   const waiting = api.waitForTask("t1", { poll: { initialMs: 1 } });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const source = FakeEventSource.made[0]!;
@@ -224,13 +224,8 @@ test("an EventSource that fails before opening (no endpoint) means polling from 
 });
 
 test("an EventSource that cannot connect (a network error, it would retry for ever) means polling now", async () => {
-  FakeEventSource.made = [];
   const { server, reads } = taskServer(["PENDING", "SUCCESS"]);
-  const api = createClient({
-    baseUrl: BASE,
-    fetch: server.fetch,
-    EventSource: FakeEventSource as EventSourceConstructor,
-  });
+  const api = browserClient(server);
   const waiting = api.waitForTask("t1", { poll: { initialMs: 1 } });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const source = FakeEventSource.made[0]!;
@@ -242,12 +237,7 @@ test("an EventSource that cannot connect (a network error, it would retry for ev
 });
 
 test("session events reach the listeners; a broken stream is interrupted, then given up", async () => {
-  FakeEventSource.made = [];
-  const api = createClient({
-    baseUrl: BASE,
-    fetch: fakeServer().fetch,
-    EventSource: FakeEventSource as EventSourceConstructor,
-  });
+  const api = browserClient(fakeServer());
   const heard: string[] = [];
   const stop = api.events!.listen({
     open: () => heard.push("open"),
@@ -306,13 +296,8 @@ test("the fetch-read stream passes session events on", async () => {
 });
 
 test("with the stream open already, waitForTask reads the task once, then only listens", async () => {
-  FakeEventSource.made = [];
   const { server, reads } = taskServer(["PENDING"]);
-  const api = createClient({
-    baseUrl: BASE,
-    fetch: server.fetch,
-    EventSource: FakeEventSource as EventSourceConstructor,
-  });
+  const api = browserClient(server);
   const noop = () => undefined;
   const stop = api.events!.listen({ open: noop, task: noop, reset: noop, unavailable: noop });
   FakeEventSource.made[0]!.emit("open");
