@@ -6,7 +6,9 @@
  *
  * Every call goes through the client: the CSRF token (rotated by login), problem
  * documents as `ApiError` (each `detail` shown, field errors next to their fields) and
- * task waiting (the events stream where the server has one, else polling).
+ * task waiting (the events stream where the server has one, else polling). One events
+ * stream serves the whole page (live.ts): task progress, and a session ended elsewhere
+ * shown at once.
  */
 
 import {
@@ -15,6 +17,7 @@ import {
   type Expiry,
   type KeyValue,
   type Session,
+  type SessionEvent,
   type SessionUser,
   type Task,
   type TaskCreateRequest,
@@ -34,6 +37,7 @@ import {
   toLocalInput,
   withCode,
 } from "./dom.js";
+import { LiveUpdates } from "./live.js";
 import { clearProblems, guarded, hideProblem, invalid, onClick, onSubmit, showProblem } from "./problems.js";
 import { keyNameProblem, parseJsonValue } from "./values.js";
 
@@ -72,7 +76,20 @@ const state = {
   tasks: new Map<string, { task: Task; view: TaskView }>(),
   // One wait per unfinished task; loadTasks() stops them all before it starts anew.
   waits: new AbortController(),
+  // Fingerprints of the sessions this page ended itself (logout, flush): their end
+  // comes on the stream too, and is no news here.
+  endedHere: new Set<string>(),
 };
+
+const live = new LiveUpdates(api.events, $("#live-status"), POLL.maxMs, {
+  sessionEnded: (event) => void sessionEnded(event),
+  reset: () => void refreshAll(),
+  changed: (now, before) => {
+    // Back from polling: the waits follow the stream again.
+    if (now === "on" && before === "unavailable") rewatch();
+  },
+  poll: () => void checkSession(),
+});
 
 const input = (selector: string) => $<HTMLInputElement>(selector);
 
@@ -93,6 +110,7 @@ async function loadSession(): Promise<Session> {
 
 function renderSession(session: Session): void {
   state.session = session;
+  live.follow(session.id !== null);
   $("#session-id").textContent = session.id ?? "none yet";
   $("#session-engine").textContent = session.storage.server_side
     ? session.engine
@@ -146,6 +164,50 @@ function renderWho(user: SessionUser | null): void {
 async function refreshSessionAndAccount(): Promise<void> {
   const session = await guarded($("#session-problem"), loadSession);
   if (session) await loadAccount(session.user);
+}
+
+// What the page says when its session ended elsewhere, by the session event's reason.
+const ENDED_TEXT: Record<Exclude<SessionEvent["reason"], "rotated">, [string, string]> = {
+  // [signed in, anonymous]
+  revoked: ["This session was signed out from another device.", "This session was ended from another device."],
+  logout: ["This session was signed out in another tab or window.", "This session was ended in another tab or window."],
+  flushed: [
+    "This session was flushed in another tab or window: its keys are gone and you are signed out.",
+    "This session was flushed in another tab or window: its keys are gone.",
+  ],
+  password_changed: [
+    "The password was changed on another device, so this session was signed out.",
+    "The password was changed on another device, so this session was ended.",
+  ],
+  expired: ["This session expired, so you are signed out.", "This session expired: its keys are gone."],
+};
+
+function showSessionNotice(message: string): void {
+  const notice = $("#session-notice");
+  notice.textContent = message;
+  notice.hidden = false;
+}
+
+/** The stream said this session ended: unless this page ended it, show it at once. */
+async function sessionEnded(event: SessionEvent): Promise<void> {
+  if (event.reason === "rotated" || state.endedHere.has(event.id)) return;
+  const [signedIn, anonymous] = ENDED_TEXT[event.reason];
+  showSessionNotice(state.user ? signedIn : anonymous);
+  await refreshAll();
+}
+
+/** Without a stream, now and then: has the session ended (or the login changed)? */
+async function checkSession(): Promise<void> {
+  const before = state.user;
+  const session = await guarded($("#session-problem"), loadSession);
+  if (!session || session.user?.id === before?.id) return;
+  if (before && !session.user) showSessionNotice("This session was signed out elsewhere.");
+  await refreshAll();
+}
+
+/** Before this page ends its own session: its end on the stream is expected. */
+function endingHere(): void {
+  if (state.session?.id) state.endedHere.add(state.session.id);
 }
 
 async function setExpiry(body: Parameters<typeof api.setExpiry>[0], message: string): Promise<void> {
@@ -378,6 +440,7 @@ async function login(form: HTMLFormElement): Promise<void> {
   requireFields(values, ["username", "password"]);
   const user = await api.login(values["username"] ?? "", values["password"] ?? "");
   form.reset();
+  $("#session-notice").hidden = true;
   announce(`Signed in as ${user.username}.`);
   await refreshAll();
   $("#logout").focus();
@@ -393,6 +456,7 @@ async function register(form: HTMLFormElement): Promise<void> {
     ...(email ? { email } : {}),
   });
   form.reset();
+  $("#session-notice").hidden = true;
   announce(`Account ${user.username} created; you are signed in.`);
   await refreshAll();
   $("#logout").focus();
@@ -477,6 +541,8 @@ async function enqueue(): Promise<void> {
   upsertTask(task, { prepend: true });
   announce(`Task ${task.name} queued.`);
   watch(task);
+  // A first task gives the browser a session: show it (and follow its stream).
+  if (!state.session?.id) await guarded($("#session-problem"), loadSession);
 }
 
 async function loadTasks(): Promise<void> {
@@ -494,6 +560,13 @@ async function loadTasks(): Promise<void> {
   $("#task-list").replaceChildren();
   for (const task of page.results) upsertTask(task);
   for (const task of page.results) watch(task);
+}
+
+/** Follow every unfinished task anew (through the stream, now that it is back). */
+function rewatch(): void {
+  state.waits.abort();
+  state.waits = new AbortController();
+  for (const { task } of state.tasks.values()) watch(task);
 }
 
 function statusLine(task: Task): string {
@@ -591,6 +664,7 @@ function watch(task: Task): void {
   api
     .waitForTask(task.id, {
       signal,
+      via: live.state === "unavailable" ? "poll" : "auto",
       poll: POLL,
       onUpdate: (update) => {
         if (!signal.aborted) upsertTask(update);
@@ -641,6 +715,7 @@ function wire(): void {
     await loadAccount(session.user);
   });
   onClick($("#session-flush"), $("#session-problem"), async () => {
+    endingHere();
     await api.flushSession();
     stopEdit();
     announce("Session flushed: keys deleted, logged out.");
@@ -674,6 +749,7 @@ function wire(): void {
   onSubmit($("#register-form"), register);
   onSubmit($("#password-form"), changePassword);
   onClick($("#logout"), $("#account-problem"), async () => {
+    endingHere();
     await api.logout();
     announce("Logged out.");
     await refreshAll();

@@ -9,7 +9,7 @@
  */
 import { type Client } from "openapi-fetch";
 import type { Fetch } from "./cookies.js";
-import { type EventSourceConstructor } from "./events.js";
+import { EventHub, type EventSourceConstructor } from "./events.js";
 import { type WaitOptions } from "./tasks.js";
 import type { Expiry, ExpiryUpdateRequest, KeyValue, PaginatedTaskList, paths, RegisterRequest, Revoked, Session, Task, TaskCreateRequest, TaskType, User, UserSession } from "./schema.js";
 export type TaskListQuery = NonNullable<paths["/api/v1/tasks/"]["get"]["parameters"]["query"]>;
@@ -47,6 +47,10 @@ export interface EnqueueOptions {
 export declare function newIdempotencyKey(): string;
 export declare function createClient(options?: ClientOptions): {
     http: Client<paths, `${string}/${string}`>;
+    /** The caller's live events (`GET /api/v1/events/`): `listen({open, task, reset,
+     * unavailable, session?, interrupted?})`, one stream however many listen (the
+     * waits of `waitForTask` too), closed with the last; null with `events: "off"`. */
+    events: EventHub | null;
     /** Fetch a fresh CSRF token (the client does it by itself when needed). */
     csrf: () => Promise<string>;
     /** The CSRF token the next unsafe request would send, or null before the first. */

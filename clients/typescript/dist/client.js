@@ -92,6 +92,10 @@ export function createClient(options = {}) {
     const task = (id) => ({ params: { path: { id } } });
     const client = {
         http,
+        /** The caller's live events (`GET /api/v1/events/`): `listen({open, task, reset,
+         * unavailable, session?, interrupted?})`, one stream however many listen (the
+         * waits of `waitForTask` too), closed with the last; null with `events: "off"`. */
+        events: hub,
         /** Fetch a fresh CSRF token (the client does it by itself when needed). */
         csrf: () => csrf.refresh(),
         /** The CSRF token the next unsafe request would send, or null before the first. */

@@ -5,7 +5,10 @@
  * else a `fetch` whose body is parsed here (Node, or a client given its own `fetch`).
  *
  * A server without the endpoint answers 404 (EventSource: an error before any open):
- * the hub then says `unavailable` to its listeners, remembers it, and they poll.
+ * the hub then says `unavailable` to its listeners, remembers it, and they poll. A
+ * stream that cannot connect at all, or breaks and fails to reconnect `MAX_RECONNECTS`
+ * times in a row, is `unavailable` too (but not remembered: a later `listen` tries
+ * again).
  */
 import { ApiError } from "./errors.js";
 import { parseEventStream } from "./sse.js";
@@ -28,6 +31,10 @@ export class EventHub {
         this.url = url;
         this.fetch = fetch;
         this.EventSource = EventSource;
+    }
+    /** A stream is open now (a new listener's `open` comes at once). */
+    get connected() {
+        return this.isOpen;
     }
     /** Listen; the returned function stops listening (the last one closes the stream). */
     listen(listener) {
@@ -62,28 +69,34 @@ export class EventHub {
         for (const listener of [...this.listeners])
             listener.open();
     }
+    interrupted() {
+        this.isOpen = false;
+        for (const listener of [...this.listeners])
+            listener.interrupted?.();
+    }
     dispatch(event, data) {
         if (event === "task") {
-            let task;
-            try {
-                task = JSON.parse(data);
-            }
-            catch {
-                return;
-            }
-            for (const listener of [...this.listeners])
-                listener.task(task);
+            const task = parseData(data);
+            if (task)
+                for (const listener of [...this.listeners])
+                    listener.task(task);
         }
         else if (event === "reset") {
             for (const listener of [...this.listeners])
                 listener.reset();
         }
+        else if (event === "session") {
+            // The key changed or the session ended, and the server closes the stream; the
+            // reconnect (with the cookie the browser has then) is followed by open().
+            const session = parseData(data);
+            if (session)
+                for (const listener of [...this.listeners])
+                    listener.session?.(session);
+        }
         else if (event === "error") {
             // The server's own error event: a problem document, and the stream cannot go on.
             this.fail(problemError(data), false);
         }
-        // `session`: the key changed or the session ended, and the server closes the
-        // stream; the reconnect (with the new cookie) is followed by open(), which re-reads.
     }
     connect() {
         return this.EventSource ? this.connectEventSource(this.EventSource) : this.connectFetch();
@@ -91,11 +104,13 @@ export class EventHub {
     connectEventSource(EventSource) {
         const source = new EventSource(this.url, { withCredentials: true });
         let everOpen = false;
+        let failures = 0; // errors since the last open
         source.addEventListener("open", () => {
             everOpen = true;
+            failures = 0;
             this.opened();
         });
-        for (const name of ["task", "reset"]) {
+        for (const name of ["task", "reset", "session"]) {
             source.addEventListener(name, (event) => this.dispatch(name, event.data));
         }
         source.addEventListener("error", (event) => {
@@ -107,8 +122,13 @@ export class EventHub {
                 // An HTTP error or a wrong content type; before any open: no stream here.
                 this.fail(new Error("The events stream closed."), !everOpen);
             }
+            else if (!everOpen || ++failures > MAX_RECONNECTS) {
+                // EventSource retries a network error for ever, every `retry:` ms: waiters
+                // would hear nothing meanwhile. Never connected, or lost for good: poll.
+                this.fail(new Error("The events stream could not connect."), false);
+            }
             else {
-                this.isOpen = false; // EventSource reconnects by itself
+                this.interrupted(); // EventSource reconnects by itself
             }
         });
         return { close: () => source.close() };
@@ -168,10 +188,20 @@ export class EventHub {
                     return;
                 // The connection broke: reconnect below, with Last-Event-ID.
             }
-            this.isOpen = false;
-            if (!signal.aborted)
-                await sleep(retry, signal).catch(() => undefined);
+            if (signal.aborted)
+                return;
+            this.interrupted();
+            await sleep(retry, signal).catch(() => undefined);
         }
+    }
+}
+/** An event's JSON data; undefined when it is not JSON (the event is then dropped). */
+function parseData(data) {
+    try {
+        return JSON.parse(data);
+    }
+    catch {
+        return undefined;
     }
 }
 function problemError(data) {

@@ -9,7 +9,7 @@ export { createClient, newIdempotencyKey, type ClientOptions, type EnqueueOption
 export { cookieJar, storeSetCookies, type CookieJar, type Fetch } from "./cookies.js";
 export { readCookie, rotatesCsrfToken } from "./csrf.js";
 export { ApiError, NETWORK_ERROR, parseRetryAfter, } from "./errors.js";
-export { EVENTS_PATH, type EventSourceConstructor, type EventSourceLike } from "./events.js";
+export { EVENTS_PATH, type EventHub, type EventSourceConstructor, type EventSourceLike, type StreamListener, } from "./events.js";
 export type * from "./schema.js";
 export { engineEnumValues, policyEnumValues, requiresEnumValues, statusEnumValues, } from "./schema.js";
 export { parseEventStream, type ServerEvent } from "./sse.js";

@@ -9,7 +9,7 @@ export { createClient, newIdempotencyKey, } from "./client.js";
 export { cookieJar, storeSetCookies } from "./cookies.js";
 export { readCookie, rotatesCsrfToken } from "./csrf.js";
 export { ApiError, NETWORK_ERROR, parseRetryAfter, } from "./errors.js";
-export { EVENTS_PATH } from "./events.js";
+export { EVENTS_PATH, } from "./events.js";
 export { engineEnumValues, policyEnumValues, requiresEnumValues, statusEnumValues, } from "./schema.js";
 export { parseEventStream } from "./sse.js";
 export { FINAL_STATUSES } from "./tasks.js";

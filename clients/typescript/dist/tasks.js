@@ -14,19 +14,21 @@ function transient(error) {
 }
 export async function waitForTask(waiter, id, options = {}) {
     const { signal, onUpdate, via = "auto" } = options;
-    const isFinal = (task) => waiter.finalStatuses.has(task.status);
     signal?.throwIfAborted();
-    const first = await waiter.getTask(id);
-    onUpdate?.(first);
-    if (isFinal(first))
-        return first;
-    const hub = waiter.hub;
-    if (via === "auto" && hub && hub.supported !== false) {
-        const done = await waitViaEvents(waiter, hub, id, options);
-        if (done)
-            return done;
+    const hub = via === "auto" && waiter.hub?.supported !== false ? waiter.hub : null;
+    if (!hub)
+        return waitByPolling(waiter, id, options);
+    // The task is read again once the stream is open (and after each reopen), so a
+    // change before the subscription is not missed. With the stream open already, that
+    // read is the only one; else a task that is final already needs no stream.
+    if (!hub.connected) {
+        const first = await waiter.getTask(id);
+        onUpdate?.(first);
+        if (waiter.finalStatuses.has(first.status))
+            return first;
     }
-    return waitByPolling(waiter, id, options);
+    const done = await waitViaEvents(waiter, hub, id, options);
+    return done ?? waitByPolling(waiter, id, options);
 }
 /** The task once final, or null when the stream is not (or no longer) there. */
 function waitViaEvents(waiter, hub, id, { signal, onUpdate }) {
@@ -72,7 +74,7 @@ async function waitByPolling(waiter, id, options) {
     const { initialMs = 250, maxMs = 2000, factor = 1.5 } = poll;
     let delay = initialMs;
     while (true) {
-        await sleep(delay, signal);
+        signal?.throwIfAborted();
         let task;
         try {
             task = await waiter.getTask(id);
@@ -83,11 +85,13 @@ async function waitByPolling(waiter, id, options) {
             delay = Math.min(maxMs, delay * factor);
             if (error.retryAfter !== null)
                 delay = Math.max(delay, error.retryAfter * 1000);
+            await sleep(delay, signal);
             continue;
         }
         onUpdate?.(task);
         if (waiter.finalStatuses.has(task.status))
             return task;
+        await sleep(delay, signal);
         delay = Math.min(maxMs, delay * factor);
     }
 }

@@ -5,12 +5,15 @@
  * else a `fetch` whose body is parsed here (Node, or a client given its own `fetch`).
  *
  * A server without the endpoint answers 404 (EventSource: an error before any open):
- * the hub then says `unavailable` to its listeners, remembers it, and they poll.
+ * the hub then says `unavailable` to its listeners, remembers it, and they poll. A
+ * stream that cannot connect at all, or breaks and fails to reconnect `MAX_RECONNECTS`
+ * times in a row, is `unavailable` too (but not remembered: a later `listen` tries
+ * again).
  */
 
 import type { Fetch } from "./cookies.js";
 import { ApiError } from "./errors.js";
-import type { Task } from "./schema.js";
+import type { SessionEvent, Task } from "./schema.js";
 import { parseEventStream } from "./sse.js";
 
 export const EVENTS_PATH = "/api/v1/events/";
@@ -32,14 +35,21 @@ const NO_STREAM_STATUSES = new Set([404, 405, 406, 501]);
 const DEFAULT_RETRY_MS = 1000;
 const MAX_RECONNECTS = 3;
 
-export interface EventListener {
+export interface StreamListener {
   /** The stream is (again) open: what happened before it may have been missed. */
   open(): void;
   task(task: Task): void;
   /** The server no longer has the events since the last one seen: re-read state. */
   reset(): void;
-  /** No stream now (none on this server, or it failed): poll instead. */
+  /** No stream now (none on this server, or it failed): poll instead. The listener
+   * is dropped; `listen` again to try anew. */
   unavailable(reason: unknown): void;
+  /** This session ended (`logout`, `revoked`, …) or changed key (`rotated`). The
+   * server closes the stream after it and the hub reconnects, with the cookie the
+   * browser has by then, unless every listener has stopped listening. */
+  session?(event: SessionEvent): void;
+  /** The open stream broke; the hub reconnects (then `open`, or `unavailable`). */
+  interrupted?(): void;
 }
 
 interface Connection {
@@ -49,7 +59,7 @@ interface Connection {
 export class EventHub {
   /** null until a stream opened or was refused. */
   supported: boolean | null = null;
-  private readonly listeners = new Set<EventListener>();
+  private readonly listeners = new Set<StreamListener>();
   private connection: Connection | null = null;
   private isOpen = false;
 
@@ -59,8 +69,13 @@ export class EventHub {
     private readonly EventSource: EventSourceConstructor | null,
   ) {}
 
+  /** A stream is open now (a new listener's `open` comes at once). */
+  get connected(): boolean {
+    return this.isOpen;
+  }
+
   /** Listen; the returned function stops listening (the last one closes the stream). */
-  listen(listener: EventListener): () => void {
+  listen(listener: StreamListener): () => void {
     this.listeners.add(listener);
     if (!this.connection) this.connection = this.connect();
     else if (this.isOpen) queueMicrotask(() => listener.open());
@@ -90,23 +105,26 @@ export class EventHub {
     for (const listener of [...this.listeners]) listener.open();
   }
 
+  private interrupted(): void {
+    this.isOpen = false;
+    for (const listener of [...this.listeners]) listener.interrupted?.();
+  }
+
   private dispatch(event: string, data: string): void {
     if (event === "task") {
-      let task: Task;
-      try {
-        task = JSON.parse(data) as Task;
-      } catch {
-        return;
-      }
-      for (const listener of [...this.listeners]) listener.task(task);
+      const task = parseData<Task>(data);
+      if (task) for (const listener of [...this.listeners]) listener.task(task);
     } else if (event === "reset") {
       for (const listener of [...this.listeners]) listener.reset();
+    } else if (event === "session") {
+      // The key changed or the session ended, and the server closes the stream; the
+      // reconnect (with the cookie the browser has then) is followed by open().
+      const session = parseData<SessionEvent>(data);
+      if (session) for (const listener of [...this.listeners]) listener.session?.(session);
     } else if (event === "error") {
       // The server's own error event: a problem document, and the stream cannot go on.
       this.fail(problemError(data), false);
     }
-    // `session`: the key changed or the session ended, and the server closes the
-    // stream; the reconnect (with the new cookie) is followed by open(), which re-reads.
   }
 
   private connect(): Connection {
@@ -116,11 +134,13 @@ export class EventHub {
   private connectEventSource(EventSource: EventSourceConstructor): Connection {
     const source = new EventSource(this.url, { withCredentials: true });
     let everOpen = false;
+    let failures = 0; // errors since the last open
     source.addEventListener("open", () => {
       everOpen = true;
+      failures = 0;
       this.opened();
     });
-    for (const name of ["task", "reset"]) {
+    for (const name of ["task", "reset", "session"]) {
       source.addEventListener(name, (event) => this.dispatch(name, (event as MessageEvent).data));
     }
     source.addEventListener("error", (event) => {
@@ -130,8 +150,12 @@ export class EventHub {
       } else if (source.readyState === CLOSED) {
         // An HTTP error or a wrong content type; before any open: no stream here.
         this.fail(new Error("The events stream closed."), !everOpen);
+      } else if (!everOpen || ++failures > MAX_RECONNECTS) {
+        // EventSource retries a network error for ever, every `retry:` ms: waiters
+        // would hear nothing meanwhile. Never connected, or lost for good: poll.
+        this.fail(new Error("The events stream could not connect."), false);
       } else {
-        this.isOpen = false; // EventSource reconnects by itself
+        this.interrupted(); // EventSource reconnects by itself
       }
     });
     return { close: () => source.close() };
@@ -187,9 +211,19 @@ export class EventHub {
         if (signal.aborted) return;
         // The connection broke: reconnect below, with Last-Event-ID.
       }
-      this.isOpen = false;
-      if (!signal.aborted) await sleep(retry, signal).catch(() => undefined);
+      if (signal.aborted) return;
+      this.interrupted();
+      await sleep(retry, signal).catch(() => undefined);
     }
+  }
+}
+
+/** An event's JSON data; undefined when it is not JSON (the event is then dropped). */
+function parseData<T>(data: string): T | undefined {
+  try {
+    return JSON.parse(data) as T;
+  } catch {
+    return undefined;
   }
 }
 

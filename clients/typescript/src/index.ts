@@ -22,7 +22,13 @@ export {
   NETWORK_ERROR,
   parseRetryAfter,
 } from "./errors.js";
-export { EVENTS_PATH, type EventSourceConstructor, type EventSourceLike } from "./events.js";
+export {
+  EVENTS_PATH,
+  type EventHub,
+  type EventSourceConstructor,
+  type EventSourceLike,
+  type StreamListener,
+} from "./events.js";
 // Every schema type: paths, components, operations and each schema by its name.
 export type * from "./schema.js";
 export {

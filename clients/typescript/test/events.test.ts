@@ -11,7 +11,7 @@ import {
   type ServerEvent,
   type Task,
 } from "../src/index.js";
-import { BASE, eventStream, fakeServer, json, problem, task } from "./fake.js";
+import { BASE, eventStream, type FakeServer, fakeServer, json, problem, task } from "./fake.js";
 
 async function collect(chunks: string[]): Promise<ServerEvent[]> {
   const encoder = new TextEncoder();
@@ -185,14 +185,19 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
-test("in a browser waitForTask uses EventSource, with credentials, and closes it after", async () => {
+/** A client over `server` whose events come from a new `FakeEventSource`. */
+function browserClient(server: FakeServer) {
   FakeEventSource.made = [];
-  const { server } = taskServer(["PENDING"]);
-  const api = createClient({
+  return createClient({
     baseUrl: BASE,
     fetch: server.fetch,
     EventSource: FakeEventSource as EventSourceConstructor,
   });
+}
+
+test("in a browser waitForTask uses EventSource, with credentials, and closes it after", async () => {
+  const { server } = taskServer(["PENDING"]);
+  const api = browserClient(server);
   const waiting = api.waitForTask("t1", { poll: { initialMs: 60_000 } });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const source = FakeEventSource.made[0]!;
@@ -206,13 +211,8 @@ test("in a browser waitForTask uses EventSource, with credentials, and closes it
 });
 
 test("an EventSource that fails before opening (no endpoint) means polling from then on", async () => {
-  FakeEventSource.made = [];
   const { server } = taskServer(["PENDING", "SUCCESS"]);
-  const api = createClient({
-    baseUrl: BASE,
-    fetch: server.fetch,
-    EventSource: FakeEventSource as EventSourceConstructor,
-  });
+  const api = browserClient(server);
   const waiting = api.waitForTask("t1", { poll: { initialMs: 1 } });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const source = FakeEventSource.made[0]!;
@@ -221,4 +221,95 @@ test("an EventSource that fails before opening (no endpoint) means polling from 
   assert.equal((await waiting).status, "SUCCESS");
   await api.waitForTask("t1");
   assert.equal(FakeEventSource.made.length, 1, "not tried again");
+});
+
+test("an EventSource that cannot connect (a network error, it would retry for ever) means polling now", async () => {
+  const { server, reads } = taskServer(["PENDING", "SUCCESS"]);
+  const api = browserClient(server);
+  const waiting = api.waitForTask("t1", { poll: { initialMs: 1 } });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const source = FakeEventSource.made[0]!;
+  source.emit("error"); // readyState stays CONNECTING: EventSource would try again
+  assert.equal((await waiting).status, "SUCCESS");
+  assert.ok(source.closed);
+  assert.equal(reads(), 2);
+  assert.equal(api.events?.supported, null, "not remembered as missing: a later wait tries again");
+});
+
+test("session events reach the listeners; a broken stream is interrupted, then given up", async () => {
+  const api = browserClient(fakeServer());
+  const heard: string[] = [];
+  const stop = api.events!.listen({
+    open: () => heard.push("open"),
+    task: () => heard.push("task"),
+    reset: () => heard.push("reset"),
+    unavailable: () => heard.push("unavailable"),
+    session: (event) => heard.push(`session ${event.id} ${event.reason}`),
+    interrupted: () => heard.push("interrupted"),
+  });
+  const source = FakeEventSource.made[0]!;
+  source.emit("open");
+  assert.equal(api.events!.connected, true);
+  source.emit("session", '{"id": "3f9a1c0b7e2d", "reason": "revoked"}');
+  source.readyState = 0; // the server closed it; EventSource reconnects
+  source.emit("error");
+  assert.equal(api.events!.connected, false);
+  source.emit("open");
+  for (let attempt = 0; attempt < 4; attempt++) {
+    source.readyState = 0;
+    source.emit("error");
+  }
+  assert.deepEqual(heard, [
+    "open",
+    "session 3f9a1c0b7e2d revoked",
+    "interrupted",
+    "open",
+    "interrupted",
+    "interrupted",
+    "interrupted",
+    "unavailable",
+  ]);
+  assert.ok(source.closed);
+  stop();
+});
+
+test("the fetch-read stream passes session events on", async () => {
+  const stream = eventStream();
+  const server = fakeServer();
+  server.route("GET", "/api/v1/events/", () => stream.response);
+  const api = createClient({ baseUrl: BASE, fetch: server.fetch });
+  const heard = new Promise<string>((resolve) => {
+    const stop = api.events!.listen({
+      open: () => undefined,
+      task: () => undefined,
+      reset: () => undefined,
+      unavailable: () => undefined,
+      session: (event) => {
+        stop();
+        resolve(event.reason);
+      },
+    });
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  stream.send('id: 1\nevent: session\ndata: {"id": "abc", "reason": "password_changed"}\n\n');
+  assert.equal(await heard, "password_changed");
+});
+
+test("with the stream open already, waitForTask reads the task once, then only listens", async () => {
+  const { server, reads } = taskServer(["PENDING"]);
+  const api = browserClient(server);
+  const noop = () => undefined;
+  const stop = api.events!.listen({ open: noop, task: noop, reset: noop, unavailable: noop });
+  FakeEventSource.made[0]!.emit("open");
+  const waiting = api.waitForTask("t1", { poll: { initialMs: 1 } });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const progress = { current: 1, total: 2, percent: 50, message: null };
+  FakeEventSource.made[0]!.emit("task", JSON.stringify(task("t1", "PROGRESS", { progress })));
+  FakeEventSource.made[0]!.emit("task", JSON.stringify(task("t1", "SUCCESS")));
+  assert.equal((await waiting).status, "SUCCESS");
+  assert.equal(reads(), 1);
+  assert.equal(FakeEventSource.made.length, 1);
+  assert.equal(FakeEventSource.made[0]!.closed, false, "another listener keeps it open");
+  stop();
+  assert.equal(FakeEventSource.made[0]!.closed, true);
 });
