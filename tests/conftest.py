@@ -22,6 +22,8 @@ from tests.namespace import (
     OWNS_RUN,
     TEMP_DIR,
     delete_cache_keys,
+    postgres_available,
+    rabbitmq_available,
     redis_available,
 )
 from tests.servers import LogCheck, secrets_in_logs
@@ -116,9 +118,39 @@ def _clean_cache() -> Iterator[None]:
     clear_run_cache()
 
 
-# Fixtures that start a server or a worker, or reach a broker: a test that takes one,
-# or that runs on a cache engine (Redis), is an integration test.
-SERVER_FIXTURES = {"worker", "worker_factory", "live", "live_stack", "tasks"}
+# A test that needs a real server takes the fixture named for it (or one that does),
+# never only a check at run time: collection sees the fixture and marks the test.
+@pytest.fixture(scope="session")
+def redis_server() -> None:
+    """The run's Redis at 127.0.0.1:6379, which is also this process's cache."""
+    need(redis_available() and REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server() -> None:
+    """RabbitMQ at 127.0.0.1:5672, the Celery broker."""
+    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> None:
+    """The PostgreSQL server at 127.0.0.1:5432, where a test makes databases of its own."""
+    need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+
+
+# The fixtures above, and those that start a server or a worker: a test that takes one
+# (itself or through another fixture), or that runs on a cache engine (Redis), is an
+# integration test.
+SERVER_FIXTURES = {
+    "redis_server",
+    "rabbitmq_server",
+    "postgres_server",
+    "worker",
+    "worker_factory",
+    "live",
+    "live_stack",
+    "tasks",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -146,7 +178,7 @@ def engine(request: pytest.FixtureRequest, db: None) -> Iterator[str]:
     """The session engine of this run of the test (cache engines on the real Redis)."""
     name = request.param
     if name in CACHE_ENGINES:
-        need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+        request.getfixturevalue("redis_server")
     with override_settings(SESSION_ENGINE=SESSION_ENGINES[name]):
         yield name
 

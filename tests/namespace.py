@@ -35,8 +35,10 @@ OWNS_RUN = "TESTS_RUN_ID" not in os.environ
 # Every temporary file of the run (test database, session files, static root), so one
 # rmtree at the end removes them all.
 TEMP_DIR = Path(tempfile.gettempdir()) / f"sessions-api-tests-{RUN_ID}"
+# What the tests leave for a person to look at (screenshots, fuzz reports, logs).
+ARTIFACTS = ROOT / "test-artifacts"
 # Every log the run writes; the log check greps this folder (and nothing older).
-LOG_DIR = ROOT / "test-artifacts" / "logs" / RUN_ID
+LOG_DIR = ARTIFACTS / "logs" / RUN_ID
 
 # One Redis database shared by every test run, each run under its own key prefix (there
 # are only 16 databases). Not 15: checkouts from before per-run prefixes FLUSHDB 15
@@ -77,10 +79,16 @@ def postgres_available() -> bool:
     return reachable("127.0.0.1", 5432)
 
 
+def redis_location(*, port: int = REDIS_PORT) -> str:
+    """The run's Redis database as a Redis URL (a cache's LOCATION); ``port`` may be a
+    proxy in front of Redis."""
+    return f"redis://{REDIS_HOST}:{port}/{REDIS_DB}"
+
+
 def cache_url(key_prefix: str, *, port: int = REDIS_PORT) -> str:
     """A CACHE_URL on the run's Redis database with ``key_prefix`` (Django's KEY_PREFIX;
     django-environ reads it from the query). ``port`` may be a proxy in front of Redis."""
-    return f"redis://{REDIS_HOST}:{port}/{REDIS_DB}?key_prefix={key_prefix}"
+    return f"{redis_location(port=port)}?key_prefix={key_prefix}"
 
 
 def service_key_prefix() -> str:

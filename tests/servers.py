@@ -377,14 +377,23 @@ def celery_worker(
     )
     process = start_process(command, env=env, log=log, new_session=True, cwd=cwd)
     try:
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker {name} did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_ready(process, log, name=name)
         yield log
     finally:
         stop_process(process)
+
+
+def wait_until_ready(
+    process: subprocess.Popen, log: Path, *, name: str, timeout: float = 60
+) -> None:
+    """Wait until the Celery worker ``process`` writes in ``log`` that it is ready;
+    RuntimeError, with the log's end, if it exits first or is late."""
+    deadline = time.monotonic() + timeout
+    while " ready." not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"worker {name} did not start:\n{tail}")
+        time.sleep(0.2)
 
 
 def celery_worker_command(

@@ -21,20 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.namespace import queue_name, rabbitmq_available
+from tests.namespace import ARTIFACTS, queue_name
 from tests.servers import ROOT, HttpSession, delete_queue, gunicorn, manage, service_env
 from tests.support.clients import need
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-ARTIFACTS = ROOT / "test-artifacts"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
-def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path):
+def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path, rabbitmq_server):
     need(SCHEMATHESIS.exists(), "schemathesis (requirements-dev.txt)")
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
     queue = queue_name("fuzz")
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",

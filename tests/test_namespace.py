@@ -20,13 +20,11 @@ from tests.namespace import (
     service_key_prefix,
 )
 from tests.servers import service_env
-from tests.settings import REDIS_AVAILABLE
-from tests.support.clients import clear_run_cache, need
+from tests.support.clients import clear_run_cache
 
 
 @pytest.fixture
-def redis_client():
-    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+def redis_client(redis_server):
     return cache._cache.get_client(write=True)
 
 
@@ -72,8 +70,7 @@ def test_keys_outside_the_run_are_never_deleted(prefix):
         delete_cache_keys(prefix)
 
 
-def test_each_server_gets_a_cache_namespace_of_its_own():
-    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+def test_each_server_gets_a_cache_namespace_of_its_own(redis_server):
     first, second = service_env()["CACHE_URL"], service_env()["CACHE_URL"]
     assert first != second
     for url in (first, second):

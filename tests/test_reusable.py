@@ -26,7 +26,7 @@ import pytest
 
 from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
 from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
-from tests.namespace import TEMP_DIR, queue_name, rabbitmq_available
+from tests.namespace import TEMP_DIR, queue_name
 from tests.servers import (
     LOG_DIR,
     ROOT,
@@ -39,7 +39,6 @@ from tests.servers import (
     stop_process,
     wait_until_healthy,
 )
-from tests.support.clients import need
 from tests.support.workers import deleting_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone, pytest.mark.timeout(600)]
@@ -163,8 +162,7 @@ def start_project(
     return project
 
 
-def test_the_wheel_in_a_new_project_as_the_readme_says() -> None:
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+def test_the_wheel_in_a_new_project_as_the_readme_says(rabbitmq_server: None) -> None:
     section = readme_section()
     files = project_files(section)
     assert f"celery -A {PROJECT} worker" in "".join(code_blocks(section, "sh"))

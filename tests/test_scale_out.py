@@ -18,10 +18,7 @@ import pytest
 from tests.namespace import (
     cache_url,
     delete_cache_keys,
-    postgres_available,
     queue_name,
-    rabbitmq_available,
-    redis_available,
     service_key_prefix,
 )
 from tests.servers import (
@@ -33,7 +30,6 @@ from tests.servers import (
     postgres_url,
     service_env,
 )
-from tests.support.clients import need
 from tests.support.polling import wait_for_over_http as wait_for
 from tests.support.sse import Browser, all_finished, task_events
 from tests.support.workers import deleting_queue
@@ -42,10 +38,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 
 @pytest.fixture(scope="module")
-def cluster_env() -> Iterator[dict[str, str]]:
-    need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
-    need(redis_available(), "Redis at 127.0.0.1:6379")
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+def cluster_env(
+    postgres_server: None, redis_server: None, rabbitmq_server: None
+) -> Iterator[dict[str, str]]:
     queue = queue_name("scale-out")
     key_prefix = service_key_prefix()
     with postgres_database("scale_out") as database:
@@ -157,7 +152,6 @@ def _worker_of(database_url: str, task_id: str) -> str:
 def test_a_task_enqueued_on_one_instance_streams_its_events_on_the_other(cluster_env):
     # The event store is the cluster's cache Redis (no EVENTS_REDIS_URL): the workers
     # and both instances publish there, and B's stream hears what A's enqueue started.
-
 
     env = {**cluster_env, "SESSION_ENGINE": "cached_db"}
     with gunicorn(env, workers=2) as a_base, gunicorn(env, workers=2) as b_base:

@@ -7,16 +7,13 @@ fails as soon as a Django upgrade moves one of them.
 
 from __future__ import annotations
 
-import uuid
-
 from api_project.cache import RedisCache
-from tests.settings import REDIS_AVAILABLE
-from tests.support.clients import need
+from tests.namespace import redis_location, service_key_prefix
 
 
-def test_one_client_per_pool_serves_every_call():
-    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
-    cache = RedisCache("redis://127.0.0.1:6379/15", {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"})
+def test_one_client_per_pool_serves_every_call(redis_server):
+    # The run's Redis database, in a namespace of the run's (deleted when it ends).
+    cache = RedisCache(redis_location(), {"KEY_PREFIX": service_key_prefix()})
     client = cache._cache.get_client()
     assert cache._cache.get_client() is client  # reused, not rebuilt per call
     writer = cache._cache.get_client(write=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sessions_api.policy import KEY_NAME_SCHEMA, MAX_VALUE_DEPTH, limits
 from tasks_api.policy import FINAL_STATES, MAX_COUNTDOWN_SECONDS
+from tests.support.engines import any_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 # The console's source (built into api_project/static/console/console.js) and its page.
@@ -27,6 +28,7 @@ def page_config(client) -> dict:
     return json.loads(match.group(1))
 
 
+@any_engine
 def test_the_page_config_carries_the_rules_from_their_one_home(db, client, settings):
     settings.SESSION_API_MAX_KEYS = 7
     config = page_config(client)

@@ -8,10 +8,7 @@ import pytest
 from tests.factories import PASSWORD
 from tests.namespace import (
     REDIS_PORT,
-    postgres_available,
     queue_name,
-    rabbitmq_available,
-    redis_available,
     service_cache_url,
 )
 from tests.servers import (
@@ -24,7 +21,6 @@ from tests.servers import (
     postgres_url,
     service_env,
 )
-from tests.support.clients import need
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
@@ -99,9 +95,7 @@ def exercise_auth_and_tasks_outage(base: str, proxy: TcpProxy) -> None:
     assert stranger.request("POST", "/api/v1/auth/login/", account)[0] == 200
 
 
-def test_database_cut_answers_503_and_loses_nothing(tmp_path):
-    need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+def test_database_cut_answers_503_and_loses_nothing(tmp_path, postgres_server, rabbitmq_server):
     queue = queue_name("faults")
     with postgres_database("faults") as database:
         proxy = TcpProxy(5432)
@@ -121,11 +115,12 @@ def test_database_cut_answers_503_and_loses_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("engine", ["cache", "cached_db"])
-def test_redis_cut_under_a_cache_engine_answers_503_and_loses_nothing(tmp_path, engine):
+def test_redis_cut_under_a_cache_engine_answers_503_and_loses_nothing(
+    tmp_path, engine, redis_server
+):
     """``cached_db`` too: its database holds every session, but a store that cannot
     reach its cache refuses (503) rather than serve and write around it, which would
     leave the cache stale once Redis is back."""
-    need(redis_available(), "Redis at 127.0.0.1:6379")
     proxy = TcpProxy(REDIS_PORT)
     try:
         env = service_env(

@@ -9,6 +9,10 @@ import logging
 import pytest
 
 from sessions_api.request_log import JsonFormatter, RequestIdFilter
+from tests.support.engines import any_engine
+
+# The request log is middleware around every view, whatever keeps the session.
+pytestmark = any_engine
 
 
 def request_lines(caplog):

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, BROWSER_TIMEZONE, BrowserPage
-from tests.browser.support import expect
 from tests.factories import PASSWORD
+from tests.namespace import ARTIFACTS
 from tests.servers import remember_secret
+from tests.support.browser import BROWSER_TIMEZONE, BrowserPage, expect
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import BrowserPage
 from tests.factories import PASSWORD
+from tests.support.browser import BrowserPage
 from tests.support.csp import HTML_PAGES, directives
 
 pytestmark = pytest.mark.integration

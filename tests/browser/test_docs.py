@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, BrowserPage
-from tests.browser.support import expect
 from tests.factories import PASSWORD
+from tests.namespace import ARTIFACTS
+from tests.support.browser import BrowserPage, expect
 
 pytestmark = pytest.mark.integration
 

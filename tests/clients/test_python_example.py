@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from tests.clients.conftest import LiveStack
 from tests.servers import ROOT, remember_secret
+from tests.support.live import LiveService
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 SECTION = "## From Python"
@@ -26,7 +26,7 @@ def readme_block() -> str:
 
 
 def test_the_readme_httpx_example_runs_against_the_live_service(
-    live_stack: LiveStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    live_stack: LiveService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
     monkeypatch.setenv("SESSIONS_API_URL", live_stack.base)
     example: dict = {"__name__": "readme_example"}

@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 
 from tasks_api.policy import FINAL_STATES
-from tests.clients.conftest import CLIENT, LiveStack, Node
 from tests.servers import remember_secret
+from tests.support.live import LiveService
+from tests.support.node import CLIENT, Node
 
 pytestmark = pytest.mark.standalone
 GENERATED = CLIENT / "src" / "schema.ts"
@@ -110,7 +111,7 @@ def test_the_clients_final_statuses_are_the_servers(node: Node):
 
 @pytest.mark.integration
 @pytest.mark.timeout(300)
-def test_the_client_against_the_live_service(node: Node, live_stack: LiveStack, tmp_path: Path):
+def test_the_client_against_the_live_service(node: Node, live_stack: LiveService, tmp_path: Path):
     built = run(node, node.node, "scripts/build-tests.mjs")
     assert built.returncode == 0, output(built)
     password = f"a-long-password-{uuid.uuid4().hex}"

@@ -9,8 +9,9 @@ up for its store and ours passes it, the test is restored.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.django_sessions.conftest import FETCH_ERROR, WITH_TEST_APP
-from tests.settings import REDIS_AVAILABLE
 from tests.support.clients import need
 
 if FETCH_ERROR is not None:
@@ -28,12 +29,9 @@ else:
 
         from tests.django_sessions import custom_store
 
+    @pytest.mark.usefixtures("redis_server")  # inherited: each subclass is marked
     class NeedsRedis:
         """The cache engines run on the real Redis (the suite's CACHE_URL), as in production."""
-
-        def setUp(self):
-            need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
-            super().setUp()
 
     # --- db ---------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from tests.factories import PASSWORD, make_user
 from tests.support.api import LOGIN, SESSIONS, key_url, listing, login, replay
-from tests.support.engines import SERVER_SIDE
+from tests.support.engines import SERVER_SIDE, any_engine
 from tests.support.problems import problem
 
 
@@ -38,6 +38,7 @@ def test_login_rotates_key_and_csrf_and_keeps_anonymous_keys(client, engine):
     assert replay(type(client), before_cookie).get("/api/v1/auth/me/").status_code == 403
 
 
+@any_engine
 def test_wrong_password_is_invalid_credentials(client, engine):
     user = make_user()
     response = client.send("POST", LOGIN, {"username": user.username, "password": "nope"})
@@ -210,6 +211,7 @@ def test_register_logs_in_and_keeps_keys(client, engine):
 
 
 @override_settings(ALLOW_REGISTRATION=False)
+@any_engine
 def test_registration_can_be_turned_off(client, engine):
     problem(
         client.send("POST", "/api/v1/auth/register/", {"username": "bo", "password": PASSWORD}),

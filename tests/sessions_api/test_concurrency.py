@@ -9,7 +9,6 @@ from contextlib import ExitStack
 import pytest
 
 from sessions_api.engines.base import merge_changes
-from tests.namespace import postgres_available, redis_available
 from tests.servers import (
     HttpSession,
     gunicorn,
@@ -18,7 +17,6 @@ from tests.servers import (
     postgres_url,
     service_env,
 )
-from tests.support.clients import need
 from tests.support.engines import CACHE_ENGINES, SERVER_SIDE
 from tests.support.sessions import client_data, two_requests_on_one_session
 
@@ -58,9 +56,11 @@ def test_two_overlapping_stores_keep_both_changes(engine):
         ("file", "sqlite"),
     ],
 )
-def test_a_thousand_concurrent_puts_to_one_session_lose_nothing(tmp_path, engine_name, database):
+def test_a_thousand_concurrent_puts_to_one_session_lose_nothing(
+    tmp_path, engine_name, database, request
+):
     if engine_name in CACHE_ENGINES:
-        need(redis_available(), "Redis at 127.0.0.1:6379")
+        request.getfixturevalue("redis_server")
     # The server's cache is a namespace of its own on the run's Redis (service_env).
     env = {
         "SESSION_ENGINE": engine_name,
@@ -69,7 +69,7 @@ def test_a_thousand_concurrent_puts_to_one_session_lose_nothing(tmp_path, engine
     }
     with ExitStack() as stack:
         if database == "postgres":
-            need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+            request.getfixturevalue("postgres_server")
             name = stack.enter_context(postgres_database("concurrency"))
             env["DATABASE_URL"] = postgres_url(name)
         else:

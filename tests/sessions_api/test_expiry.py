@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from tests.support.api import key_url, listing
+from tests.support.engines import any_engine
 from tests.support.problems import problem
 
 EXPIRY = "/api/v1/session/expiry/"
@@ -104,6 +105,7 @@ def _future(**delta) -> str:
         "60",
     ],
 )
+@any_engine
 def test_bad_expiry_bodies_are_400_and_change_nothing(client, body):
     client.send("PUT", key_url("keep"), {"value": 1})
     client.send("PUT", EXPIRY, {"seconds": 777})
@@ -112,6 +114,7 @@ def test_bad_expiry_bodies_are_400_and_change_nothing(client, body):
     assert listing(client) == {"keep": 1}
 
 
+@any_engine
 def test_datetime_beyond_the_maximum_is_refused(client):
     problem(client.send("PUT", EXPIRY, {"expires_at": _future(days=366)}), 400, "invalid")
     with override_settings(SESSION_API_MAX_EXPIRY_SECONDS=100):

@@ -37,21 +37,17 @@ from sessions_api.engines.django_internals import (
     session_row,
 )
 from tasks_api.spectacular_internals import serializer_json_schema
-from tests.namespace import REDIS_DB, REDIS_HOST, REDIS_PORT, service_key_prefix
-from tests.settings import REDIS_AVAILABLE
-from tests.support.clients import need
+from tests.namespace import redis_location, service_key_prefix
 
 ENGINES_DIR = Path(__file__).resolve().parents[2] / "sessions_api" / "engines"
 
 
 @pytest.fixture(params=["django", "configured"])
-def redis_cache(request: pytest.FixtureRequest) -> RedisCache:
+def redis_cache(request: pytest.FixtureRequest, redis_server: None) -> RedisCache:
     """Django's own Redis cache, and the configured one (api_project.cache's subclass),
     each under a key prefix of this run (tests/namespace.py)."""
-    need(REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
     if request.param == "django":
-        location = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
-        cache = RedisCache(location, {"KEY_PREFIX": service_key_prefix()})
+        cache = RedisCache(redis_location(), {"KEY_PREFIX": service_key_prefix()})
     else:
         cache = caches["default"]
     assert isinstance(cache, RedisCache)

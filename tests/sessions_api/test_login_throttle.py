@@ -12,10 +12,9 @@ from django.test import override_settings
 
 from sessions_api.throttling import Bucket, Rate
 from tests.factories import PASSWORD, make_user
-from tests.namespace import redis_available
 from tests.servers import HttpSession, gunicorn, manage, service_env
 from tests.support.api import LOGIN, login
-from tests.support.clients import Client, need
+from tests.support.clients import Client
 from tests.support.problems import problem
 
 PASSWORD_CHANGE = "/api/v1/auth/password/"
@@ -158,10 +157,9 @@ def test_the_admin_login_still_logs_staff_in():
 
 @pytest.mark.integration
 @pytest.mark.standalone
-def test_parallel_wrong_guesses_cannot_pass_the_limit(tmp_path):
+def test_parallel_wrong_guesses_cannot_pass_the_limit(tmp_path, redis_server):
     """21 wrong guesses at once for one username from one address, against gunicorn
     (2 workers x 8 threads) on the real Redis: at most 5 reach the password check."""
-    need(redis_available(), "Redis at 127.0.0.1:6379")
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         GUNICORN_THREADS="8",

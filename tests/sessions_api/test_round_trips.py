@@ -137,11 +137,10 @@ def test_an_uncontended_file_save_does_not_decode_the_file_again(engine, monkeyp
     assert dict(other.items())["mine"] == 1
 
 
+@pytest.mark.engines("cache")  # the version is the cache engine's
 def test_a_cache_session_without_a_version_is_given_one_by_the_locked_merge(engine):
     """Data with no version (written before it existed, or the token evicted) is never
     compared-and-set blindly: its save takes the lock, and leaves a version behind."""
-    if engine != "cache":
-        pytest.skip("Concerns the cache engine's version.")
     from django.core.cache import caches
 
     from sessions_api.engines.cache import VERSION_SUFFIX

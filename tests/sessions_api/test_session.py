@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.support.api import key_url
+from tests.support.engines import any_engine
 from tests.support.problems import problem
 
 SESSION = "/api/v1/session/"
@@ -99,6 +100,7 @@ def test_flush_deletes_everything_and_forgets_the_key(client, engine):
         assert replay.get(SESSION).json()["keys"] == 0
 
 
+@any_engine
 def test_unsafe_methods_need_csrf_even_for_anonymous_callers(make_client, engine):
     client = make_client(with_csrf=False)
     for method, path, body in [
@@ -119,6 +121,7 @@ def test_unsafe_methods_need_csrf_even_for_anonymous_callers(make_client, engine
     assert client.get("/api/v1/session/keys/").json() == []
 
 
+@any_engine
 def test_the_csrf_check_comes_before_the_body_is_read(make_client, engine):
     """Without a token, a malformed or unsupported body is a CSRF failure, not a 400/415."""
     client = make_client(with_csrf=False)
@@ -143,6 +146,7 @@ def test_the_csrf_check_comes_before_the_body_is_read(make_client, engine):
     )
 
 
+@any_engine
 def test_csrf_endpoint_sets_a_readable_cookie(make_client):
     client = make_client(with_csrf=False)
     response = client.get("/api/v1/auth/csrf/")

@@ -28,6 +28,10 @@ from django.db import connection
 
 from sessions_api.policy import client_items, json_size, object_size_after
 from tests.support.clients import Client
+from tests.support.engines import SERVER_SIDE
+
+# A session this large cannot be a signed cookie (4 KB): the server-side engines only.
+pytestmark = pytest.mark.engines(*SERVER_SIDE)
 
 # About 48 KB of session: a few small keys and twelve 4 KB values of random letters,
 # which compress no better than text (bench/probe.py's large seed has the same shape).
@@ -89,8 +93,7 @@ def django_request(engine: str, *, write: bool) -> Counter[str]:
 @pytest.fixture
 def large(engine: str) -> Client:
     """A client whose session (on a server-side engine) holds ``LARGE``."""
-    if engine == "signed_cookies":
-        pytest.skip("A session this large cannot be a signed cookie (4 KB).")
+    assert engine != "signed_cookies", "select engines(*SERVER_SIDE) for this test"
     client = Client()
     client.csrf()
     for key, value in LARGE.items():
@@ -169,11 +172,10 @@ def test_the_size_after_one_change_is_the_size_measured_whole():
         ) == json_size(after), (data, key, value)
 
 
+@pytest.mark.engines("cache")  # the only engine that keeps the size with the data
 def test_a_write_on_the_cache_engine_measures_only_the_key_it_changes(large, engine):
     """The version carries the size the last write noted: the next write measures the
     changed key alone, and the size it leaves is still the session's measured whole."""
-    if engine != "cache":
-        pytest.skip("Only the cache engine keeps the size with the data.")
     with serialisations() as api:
         response = large.send("PUT", "/api/v1/session/keys/counter/", {"value": 3})
     assert response.status_code == 200, response.content

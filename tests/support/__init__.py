@@ -9,6 +9,9 @@
 - ``polling``: waiting until a task reaches a state.
 - ``processes``: a setting or a command in a fresh Python process.
 - ``csp``: the HTML pages and the Content-Security-Policy parser.
+- ``live``: gunicorn over a fresh SQLite database and its worker, as users meet them.
+- ``browser``: Chromium through Playwright, and the pages it opens on a live service.
+- ``node``: Node.js and the TypeScript client's tools.
 
 Servers, ports, logs and PostgreSQL databases are in ``tests/servers.py``, the run's
 names in ``tests/namespace.py`` (``bench/`` imports both).

@@ -19,12 +19,15 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def need(available: bool, what: str) -> None:
-    """Skip a test whose real service is missing; under CI=true that is a failure."""
+    """Skip a test whose real service or tool is missing; under CI=true that is a
+    failure. A test that needs a server takes its fixture instead (``redis_server``,
+    ``rabbitmq_server``, ``postgres_server`` in tests/conftest.py), which calls this and
+    marks the test ``integration``."""
     if available:
         return
     if IN_CI:
-        pytest.fail(f"{what} is not reachable, and CI=true requires it.")
-    pytest.skip(f"{what} is not reachable.")
+        pytest.fail(f"{what} is not available, and CI=true requires it.")
+    pytest.skip(f"{what} is not available.")
 
 
 class Client(APIClient):

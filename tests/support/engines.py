@@ -18,6 +18,9 @@ CACHE_ENGINES = {"cache", "cached_db"}
 SERVER_SIDE = [name for name in ENGINES if name != "signed_cookies"]
 # The one engine of a test whose claim holds on any engine.
 ANY_ENGINE = "db"
+# The mark of such a test (input refused before the session is read, CSRF, errors,
+# headers, pages): it runs once, not five times over the same code path.
+any_engine = pytest.mark.engines(ANY_ENGINE)
 
 
 def selected_engines(metafunc: pytest.Metafunc) -> list[str]:

@@ -26,9 +26,9 @@ from django.conf import settings
 from django.db import connection
 
 from api_project.celery import app as celery_app
-from tests.servers import celery_worker_command, delete_queue, start_process
+from tests.servers import celery_worker_command, delete_queue, start_process, wait_until_ready
 from tests.support.clients import Client
-from tests.support.polling import FINAL, poll
+from tests.support.polling import FINAL
 
 __all__ = ["FINAL", "WorkerProcess", "broker_at", "deleting_queue", "enqueue"]
 
@@ -76,13 +76,11 @@ class WorkerProcess:
         )
         # Its own session, so kill() and stop() reach the pool processes as a group.
         self.process = start_process(command, env=self.env(), log=self.log_path, new_session=True)
-        process = self.process
-        with contextlib.suppress(AssertionError):  # a timeout: stopped and reported below
-            poll(lambda: " ready." in self.log() or process.poll() is not None, timeout=timeout)
-        if " ready." in self.log():
-            return
-        self.stop()
-        raise AssertionError(f"The worker did not start:\n{self.log()[-3000:]}")
+        try:
+            wait_until_ready(self.process, self.log_path, name=f"tests-{tag}", timeout=timeout)
+        except RuntimeError as error:
+            self.stop()
+            raise AssertionError(str(error)) from None
 
     def log(self) -> str:
         if self.log_path is None or not self.log_path.exists():

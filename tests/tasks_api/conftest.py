@@ -19,7 +19,7 @@ from tests.factories import PASSWORD
 from tests.namespace import rabbitmq_available
 from tests.servers import LOG_DIR, delete_queue
 from tests.support.api import login
-from tests.support.clients import Client, need
+from tests.support.clients import Client
 from tests.support.workers import WorkerProcess
 
 
@@ -35,7 +35,10 @@ def _test_queue() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def worker_factory(
-    django_db_setup: None, _test_queue: str, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None,
+    _test_queue: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., WorkerProcess]]:
     """Make worker processes; every one still running is stopped with the module.
 
@@ -45,7 +48,7 @@ def worker_factory(
 
     def make(*, concurrency: int = 2, extra_env: dict[str, str] | None = None) -> WorkerProcess:
         if "CELERY_BROKER_URL" not in (extra_env or {}):
-            need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+            request.getfixturevalue("rabbitmq_server")
         mail = tmp_path_factory.mktemp("mail")
         worker = WorkerProcess(
             log_dir=LOG_DIR, mail_dir=mail, concurrency=concurrency, extra_env=extra_env

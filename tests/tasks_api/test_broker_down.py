@@ -12,9 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tasks_api.models import TaskRecord
-from tests.namespace import rabbitmq_available
 from tests.servers import TcpProxy, free_port
-from tests.support.clients import need
 from tests.support.workers import broker_at, enqueue
 
 CONTRACT_SECONDS = 5.0
@@ -77,8 +75,7 @@ def test_readyz_reports_the_broker_down(db, monkeypatch):
     assert took < CONTRACT_SECONDS
 
 
-def test_readyz_reports_the_broker_up(db):
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+def test_readyz_reports_the_broker_up(db, rabbitmq_server):
     from tests.support.clients import Client
 
     response = Client().get("/readyz")
@@ -86,9 +83,8 @@ def test_readyz_reports_the_broker_up(db):
     assert response.json()["checks"]["broker"]["ok"] is True
 
 
-def test_enqueue_recovers_when_the_broker_comes_back(api, monkeypatch, caplog):
+def test_enqueue_recovers_when_the_broker_comes_back(api, rabbitmq_server, monkeypatch, caplog):
     """A pooled connection that died with the broker is not reused forever."""
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
     caplog.set_level(logging.INFO, logger="tasks_api.broker")
     proxy = TcpProxy(5672)
     try:

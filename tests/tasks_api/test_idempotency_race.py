@@ -14,7 +14,7 @@ from threading import Barrier
 
 import pytest
 
-from tests.namespace import postgres_available, queue_name, rabbitmq_available
+from tests.namespace import queue_name
 from tests.servers import (
     HttpSession,
     gunicorn,
@@ -23,7 +23,6 @@ from tests.servers import (
     postgres_url,
     service_env,
 )
-from tests.support.clients import need
 from tests.support.workers import deleting_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone]
@@ -31,9 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 ROUNDS, PARALLEL = 5, 8
 
 
-def test_parallel_requests_with_one_idempotency_key_make_one_task():
-    need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+def test_parallel_requests_with_one_idempotency_key_make_one_task(postgres_server, rabbitmq_server):
     queue = queue_name("idempotency-race")
     with postgres_database("idempotency_race") as database:
         env = service_env(
