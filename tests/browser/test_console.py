@@ -12,7 +12,13 @@ import pytest
 from tests.factories import PASSWORD
 from tests.namespace import ARTIFACTS
 from tests.servers import remember_secret
-from tests.support.browser import BROWSER_TIMEZONE, BrowserPage, expect
+from tests.support.browser import (
+    BROWSER_TIMEZONE,
+    BrowserPage,
+    console_enqueue,
+    console_log_in,
+    expect,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,22 +40,6 @@ def _unsafe_calls(web: BrowserPage, path: str) -> list[str]:
 def _call(method: str, path_end: str):
     """A predicate for page.expect_request: this method, on a URL ending so."""
     return lambda request: request.method == method and request.url.endswith(path_end)
-
-
-def _log_in(web: BrowserPage, username: str) -> None:
-    login = web.page.locator("#login-form")
-    login.get_by_label("Username").fill(username)
-    login.get_by_label("Password").fill(PASSWORD)
-    login.get_by_role("button", name="Log in").click()
-    expect(web.page.locator("#who")).to_have_text(f"Signed in as {username}")
-
-
-def _enqueue(web: BrowserPage, name: str, **args: str) -> None:
-    form = web.page.locator("#task-form")
-    form.get_by_label("Task type").select_option(name)
-    for arg, value in args.items():
-        form.locator(f"#arg-{arg}").fill(value)
-    form.get_by_role("button", name="Enqueue").click()
 
 
 # --- Keys --------------------------------------------------------------------------
@@ -240,7 +230,7 @@ def test_console_registers_logs_out_and_logs_in_again(console: BrowserPage):
     assert console.api("GET", "/api/v1/auth/me/")[0] == 403
 
     csrf_before = console.cookie("csrftoken")
-    _log_in(console, username)
+    console_log_in(console, username)
     assert console.api("GET", "/api/v1/auth/me/")[1]["username"] == username
 
     # Login rotated the CSRF token: the next unsafe call must read the new cookie.
@@ -298,7 +288,7 @@ def test_console_lists_my_sessions_and_revokes_another(make_page):
     first.live.create_user(username)
     for web in (second, first):  # two browsers, the same user
         web.open_console()
-        _log_in(web, username)
+        console_log_in(web, username)
 
     rows = first.page.locator("#user-sessions li")
     expect(rows).to_have_count(2)
@@ -319,7 +309,7 @@ def test_console_task_progress_bar_reaches_100_percent(console: BrowserPage, tas
     page.get_by_role("button", name="Refresh").first.click()
     expect(page.locator("#key-list li")).to_have_count(2)
 
-    _enqueue(console, "demo.sleep", seconds="3", steps="3")
+    console_enqueue(console, "demo.sleep", seconds="3", steps="3")
     task = page.locator("#task-list .task").first
     expect(task).to_contain_text("demo.sleep")
     bar = task.locator("progress")
@@ -334,14 +324,14 @@ def test_console_task_progress_bar_reaches_100_percent(console: BrowserPage, tas
     expect(task.locator(".task-result")).to_contain_text('"slept": 3')
     expect(task.get_by_role("button", name="Cancel task demo.sleep")).to_be_hidden()
 
-    _enqueue(console, "demo.add", a="2", b="40")
+    console_enqueue(console, "demo.add", a="2", b="40")
     expect(page.locator("#task-list .task").first.locator(".task-result")).to_contain_text("42")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
 
 
 def test_console_cancels_a_running_task(console: BrowserPage, tasks: None):
-    _enqueue(console, "demo.sleep", seconds="60", steps="60")
+    console_enqueue(console, "demo.sleep", seconds="60", steps="60")
     task = console.page.locator("#task-list .task").first
     badge = task.locator(".badge")
     expect(badge).to_have_text(re.compile("^(STARTED|PROGRESS)$"), timeout=30_000)
@@ -352,7 +342,7 @@ def test_console_cancels_a_running_task(console: BrowserPage, tasks: None):
 
 
 def test_console_shows_a_failed_tasks_error(console: BrowserPage, tasks: None):
-    _enqueue(console, "demo.fail", message="disk on fire")
+    console_enqueue(console, "demo.fail", message="disk on fire")
     task = console.page.locator("#task-list .task").first
     expect(task.locator(".badge")).to_have_text("FAILURE", timeout=30_000)
     expect(task.locator(".task-error")).to_have_text("TaskFailed: disk on fire")
@@ -387,7 +377,7 @@ def test_console_task_form_follows_the_json_schema(console: BrowserPage, tasks: 
     # Logged in, a bad address: the server's field error lands under the field.
     username = f"dora-{uuid.uuid4().hex[:6]}"
     console.live.create_user(username)
-    _log_in(console, username)
+    console_log_in(console, username)
     form.locator("#arg-to").fill("someone@example.com\nnot-an-address")
     with page.expect_response(lambda r: r.url.endswith("/api/v1/tasks/")) as answer:
         form.get_by_role("button", name="Enqueue").click()

@@ -14,9 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.conftest import BrowserPage
-from tests.browser.support import expect
-from tests.browser.test_console import _enqueue, _log_in
+from tests.support.browser import BrowserPage, console_enqueue, console_log_in, expect
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +69,7 @@ def _enqueued(web: BrowserPage, name: str, **args: str) -> str:
         return response.request.method == "POST" and urlparse(response.url).path == "/api/v1/tasks/"
 
     with web.page.expect_response(created) as answer:
-        _enqueue(web, name, **args)
+        console_enqueue(web, name, **args)
     assert answer.value.status == 202, answer.value.text()
     return answer.value.json()["id"]
 
@@ -110,7 +108,7 @@ def test_console_is_signed_out_within_2_s_when_another_browser_revokes_it(make_p
     first.live.create_user(username)
     for web in (first, other):  # two browsers, the same user; `first` logs in first
         web.open_console()
-        _log_in(web, username)
+        console_log_in(web, username)
     expect(first.page.locator("#live-status")).to_have_text(LIVE_ON)
     assert len(_gets(first, EVENTS)) == 1
     rows = other.page.locator("#user-sessions li")
@@ -176,7 +174,7 @@ def test_console_stays_signed_in_when_its_key_rotates_and_its_own_logout_is_no_n
     page = console.page
     username = f"mira-{uuid.uuid4().hex[:6]}"
     console.live.create_user(username)
-    _log_in(console, username)
+    console_log_in(console, username)
     live = page.locator("#live-status")
     expect(live).to_have_text(LIVE_ON)
     assert len(_gets(console, EVENTS)) == 1

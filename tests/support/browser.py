@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.factories import PASSWORD
 from tests.servers import remember_secret
 from tests.support.clients import need
 from tests.support.live import LiveService
@@ -151,3 +152,21 @@ def open_page(browser: Browser, live: LiveService, **context_options: Any) -> Br
     context.expose_function("reportCspViolation", opened.note_violation)
     context.add_init_script(REPORT_CSP_VIOLATIONS)
     return opened
+
+
+def console_log_in(web: BrowserPage, username: str) -> None:
+    """Log in through the console's form (the account's password is the factories')."""
+    login = web.page.locator("#login-form")
+    login.get_by_label("Username").fill(username)
+    login.get_by_label("Password").fill(PASSWORD)
+    login.get_by_role("button", name="Log in").click()
+    expect(web.page.locator("#who")).to_have_text(f"Signed in as {username}")
+
+
+def console_enqueue(web: BrowserPage, name: str, **args: str) -> None:
+    """Enqueue a task through the console's form, its arguments by field name."""
+    form = web.page.locator("#task-form")
+    form.get_by_label("Task type").select_option(name)
+    for arg, value in args.items():
+        form.locator(f"#arg-{arg}").fill(value)
+    form.get_by_role("button", name="Enqueue").click()
