@@ -16,6 +16,7 @@ import pytest
 from django.test import override_settings
 
 from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
+from tasks_api import broker
 from tests.namespace import (
     KEY_PREFIX,
     LOG_DIR,
@@ -116,9 +117,16 @@ def _clean_cache() -> Iterator[None]:
     clear_run_cache()
 
 
+@pytest.fixture(autouse=True)
+def _publishing_fresh() -> None:
+    """Each test's enqueues publish at once, whatever broker failure the last test saw
+    (a failed publish makes this process leave publishing to the relay for seconds)."""
+    broker.publishing_resume()
+
+
 # Fixtures that start a server or a worker, or reach a broker: a test that takes one,
 # or that runs on a cache engine (Redis), is an integration test.
-SERVER_FIXTURES = {"worker", "worker_factory", "live", "live_stack", "tasks"}
+SERVER_FIXTURES = {"worker", "worker_factory", "relay", "live", "live_stack", "tasks"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

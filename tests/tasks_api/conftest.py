@@ -1,7 +1,8 @@
-"""Fixtures for the task tests: real Celery worker processes, browsers, users.
+"""Fixtures for the task tests: real Celery worker and outbox relay processes,
+browsers, users.
 
-The workers are ``tests.support.workers.WorkerProcess``: killable, on this run's queue
-and test database.
+The workers are ``tests.support.workers.WorkerProcess`` and the relays
+``RelayProcess``: killable, on this run's queue and test database.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tests.namespace import rabbitmq_available
 from tests.servers import LOG_DIR, delete_queue
 from tests.support.api import login
 from tests.support.clients import Client, need
-from tests.support.workers import WorkerProcess
+from tests.support.workers import RelayProcess, WorkerProcess
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +67,39 @@ def worker(worker_factory: Callable[..., WorkerProcess]) -> WorkerProcess:
     return process
 
 
+@pytest.fixture(scope="module")
+def relay_factory(
+    django_db_setup: None, _test_queue: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., RelayProcess]]:
+    """Make outbox relay processes; every one still running is stopped with the module.
+
+    Relays publish to RabbitMQ unless ``extra_env`` names another broker.
+    """
+    made: list[RelayProcess] = []
+
+    def make(*, extra_env: dict[str, str] | None = None) -> RelayProcess:
+        if "CELERY_BROKER_URL" not in (extra_env or {}):
+            need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+        relay = RelayProcess(
+            log_dir=LOG_DIR, mail_dir=tmp_path_factory.mktemp("relay"), extra_env=extra_env
+        )
+        made.append(relay)
+        return relay
+
+    yield make
+    for relay in made:
+        relay.stop()
+
+
+@pytest.fixture(scope="module")
+def relay(relay_factory: Callable[..., RelayProcess]) -> RelayProcess:
+    """A running outbox relay shared by the tests of one module (scheduled tasks, and
+    what the broker did not take, reach the worker through it)."""
+    process = relay_factory()
+    process.start()
+    return process
+
+
 @pytest.fixture
 def api(transactional_db: None, _test_queue: str) -> Client:
     """An anonymous browser: CSRF token fetched, cookies kept (and the run's queue
@@ -77,7 +111,10 @@ def api(transactional_db: None, _test_queue: str) -> Client:
 
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The broker's stand-in for unit tests: each publish is recorded, nothing is sent."""
+    """The broker's stand-in for unit tests: each publish is recorded, nothing is sent.
+
+    Each call is recorded as its keyword arguments: ``name``, ``task_id``, ``kwargs``.
+    """
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(broker, "publish", lambda **kwargs: calls.append(kwargs))
     return calls
