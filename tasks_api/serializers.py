@@ -30,26 +30,26 @@ class TaskCreateSerializer(serializers.Serializer):
         default=dict,
         help_text="The type's arguments; their JSON Schema is in `GET /tasks/types/`.",
     )
-    countdown = StrictIntegerField(
-        required=False,
-        default=0,
-        min_value=0,
-        help_text="Seconds to wait before the task may start, up to "
-        "`TASKS_MAX_DELAY_SECONDS` (default 2592000, 30 days).",
-    )
+    # countdown: made in get_fields(), since its bound is a setting read per request.
     run_after = AwareDateTimeField(
         required=False,
         help_text="Instead of `countdown`: when the task may start, ISO 8601 with a UTC "
         "offset, at most `TASKS_MAX_DELAY_SECONDS` ahead; a time passed means at once.",
     )
 
-    def validate_countdown(self, value: int) -> int:
-        limit = app_settings.TASKS_MAX_DELAY_SECONDS
-        if value > limit:
-            raise serializers.ValidationError(
-                f"Ensure this value is less than or equal to {limit}.", code="max_value"
-            )
-        return value
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        run_after = fields.pop("run_after")  # after countdown, as the schema lists them
+        fields["countdown"] = StrictIntegerField(
+            required=False,
+            default=0,
+            min_value=0,
+            max_value=app_settings.TASKS_MAX_DELAY_SECONDS,
+            help_text="Seconds to wait before the task may start, up to "
+            "`TASKS_MAX_DELAY_SECONDS`.",
+        )
+        fields["run_after"] = run_after
+        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         run_after = attrs.get("run_after")
