@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import inspect
+import logging
+import os
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from celery import Task, shared_task
+from celery import Task, shared_task, states
 from celery.exceptions import Ignore
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
@@ -21,6 +23,8 @@ from tasks_api.policy import PROGRESS, REQUIRES, Requires
 from tasks_api.registry import ArgsSerializer, TaskType, task_type_get, task_type_register
 from tasks_api.selectors import task_cancel_requested
 from tasks_api.services import StartClaim, task_start
+
+logger = logging.getLogger(__name__)
 
 
 class TaskTypeDisabled(Exception):
@@ -40,6 +44,10 @@ class RegisteredTask(Task):
     switched off ends ``FAILURE`` (``TaskTypeDisabled``) without starting.
     """
 
+    # Celery's own STARTED is stored before before_start, so a second copy of a message
+    # would overwrite the first copy's state; before_start stores it after the claim.
+    track_started = False
+
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
         if task_type_get(self.name) is None:
             raise TaskTypeDisabled(f"The task type {self.name!r} is switched off on this server.")
@@ -52,9 +60,17 @@ class RegisteredTask(Task):
         if claim is StartClaim.DUPLICATE:
             # A second copy of the message (see tasks_api.relay): acknowledged, and the
             # state the first copy wrote is left as it is.
+            logger.info("Task %s[%s]: a second copy of its message, dropped.", self.name, task_id)
             raise Ignore()
         if claim is StartClaim.REFUSED:
             self.stop_cancelled()
+        # STARTED once claimed (see track_started).
+        self.backend.store_result(
+            task_id,
+            {"pid": os.getpid(), "hostname": self.request.hostname},
+            states.STARTED,
+            request=self.request,
+        )
         task_event_publish(task_id=task_id)
 
     def is_cancelled(self) -> bool:

@@ -52,8 +52,10 @@ class _TestProcess:
         mail_dir: Path,
         concurrency: int = 2,
         extra_env: dict[str, str] | None = None,
+        arguments: tuple[str, ...] = (),
     ) -> None:
         self.log_dir = log_dir
+        self.arguments = arguments
         self.mail_dir = mail_dir
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
@@ -140,7 +142,7 @@ class RelayProcess(_TestProcess):
     ready = "Outbox relay started."
 
     def command(self, tag: str) -> list[str]:
-        return [sys.executable, "manage.py", "tasks_relay"]
+        return [sys.executable, "manage.py", "tasks_relay", *self.arguments]
 
 
 def enqueue(client: Client, name: str, args: dict[str, Any] | None = None, **extra: Any):

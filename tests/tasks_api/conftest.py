@@ -73,15 +73,21 @@ def relay_factory(
 ) -> Iterator[Callable[..., RelayProcess]]:
     """Make outbox relay processes; every one still running is stopped with the module.
 
-    Relays publish to RabbitMQ unless ``extra_env`` names another broker.
+    Relays publish to RabbitMQ unless ``extra_env`` names another broker; ``arguments``
+    go to ``manage.py tasks_relay`` (``--batch-size``).
     """
     made: list[RelayProcess] = []
 
-    def make(*, extra_env: dict[str, str] | None = None) -> RelayProcess:
+    def make(
+        *, extra_env: dict[str, str] | None = None, arguments: tuple[str, ...] = ()
+    ) -> RelayProcess:
         if "CELERY_BROKER_URL" not in (extra_env or {}):
             need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
         relay = RelayProcess(
-            log_dir=LOG_DIR, mail_dir=tmp_path_factory.mktemp("relay"), extra_env=extra_env
+            log_dir=LOG_DIR,
+            mail_dir=tmp_path_factory.mktemp("relay"),
+            extra_env=extra_env,
+            arguments=arguments,
         )
         made.append(relay)
         return relay

@@ -12,6 +12,7 @@ from django.conf import settings
 from api_project.celery import app
 from tasks_api import broker
 from tasks_api.registry import REGISTRY
+from tasks_api.runtime import RegisteredTask
 from tests.support.processes import setting_in_fresh_process
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -40,6 +41,14 @@ def test_tasks_have_soft_and_hard_time_limits_above_the_longest_type():
 def test_started_is_tracked_and_startup_retries_the_broker():
     assert app.conf.task_track_started is True
     assert app.conf.broker_connection_retry_on_startup is True
+
+
+def test_registered_types_store_started_themselves_once_claimed():
+    # Celery's STARTED comes before the claim, and a second copy of a message would
+    # overwrite the state of the first; RegisteredTask.before_start stores it instead.
+    task = app.tasks["demo.add"]
+    assert isinstance(task, RegisteredTask)
+    assert task.track_started is False
 
 
 def test_results_go_to_the_database_with_extended_fields():
