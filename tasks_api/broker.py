@@ -108,9 +108,9 @@ def revoke(*, task_id: str) -> None:
     """Ask the workers to drop a task; best effort, logged on failure.
 
     Cancelling does not depend on it: the task record's cancel flag stops the task
-    when it starts. This only spares a worker holding the message (a countdown) the
-    wait, and works where the broker supports broadcast (RabbitMQ, the filesystem
-    transport with a control folder).
+    when it starts. This only lets a worker that holds the message already (prefetched)
+    drop it at once, and works where the broker supports broadcast (RabbitMQ, the
+    filesystem transport with a control folder).
     """
     app = current_app
     with app.pool.acquire(block=True) as connection:
