@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
@@ -34,29 +35,44 @@ def _test_queue() -> Iterator[str]:
     delete_queue(queue, settings.CELERY_BROKER_URL)
 
 
+_Process = TypeVar("_Process", WorkerProcess, RelayProcess)
+
+
+@contextmanager
+def _processes(
+    kind: type[_Process], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., _Process]]:
+    """A maker of ``kind`` processes (on RabbitMQ unless ``extra_env`` names another
+    broker); every one still running is stopped when the block ends."""
+    made: list[_Process] = []
+
+    def make(*, extra_env: dict[str, str] | None = None, **options: Any) -> _Process:
+        if "CELERY_BROKER_URL" not in (extra_env or {}):
+            need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+        process = kind(
+            log_dir=LOG_DIR,
+            mail_dir=tmp_path_factory.mktemp("mail"),
+            extra_env=extra_env,
+            **options,
+        )
+        made.append(process)
+        return process
+
+    try:
+        yield make
+    finally:
+        for process in made:
+            process.stop()
+
+
 @pytest.fixture(scope="module")
 def worker_factory(
     django_db_setup: None, _test_queue: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Make worker processes; every one still running is stopped with the module.
-
-    Workers use RabbitMQ unless ``extra_env`` names another broker.
-    """
-    made: list[WorkerProcess] = []
-
-    def make(*, concurrency: int = 2, extra_env: dict[str, str] | None = None) -> WorkerProcess:
-        if "CELERY_BROKER_URL" not in (extra_env or {}):
-            need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
-        mail = tmp_path_factory.mktemp("mail")
-        worker = WorkerProcess(
-            log_dir=LOG_DIR, mail_dir=mail, concurrency=concurrency, extra_env=extra_env
-        )
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        worker.stop()
+    """Make worker processes (``concurrency``, ``extra_env``); every one still running is
+    stopped with the module."""
+    with _processes(WorkerProcess, tmp_path_factory) as make:
+        yield make
 
 
 @pytest.fixture(scope="module")
@@ -71,30 +87,11 @@ def worker(worker_factory: Callable[..., WorkerProcess]) -> WorkerProcess:
 def relay_factory(
     django_db_setup: None, _test_queue: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., RelayProcess]]:
-    """Make outbox relay processes; every one still running is stopped with the module.
-
-    Relays publish to RabbitMQ unless ``extra_env`` names another broker; ``arguments``
-    go to ``manage.py tasks_relay`` (``--batch-size``).
-    """
-    made: list[RelayProcess] = []
-
-    def make(
-        *, extra_env: dict[str, str] | None = None, arguments: tuple[str, ...] = ()
-    ) -> RelayProcess:
-        if "CELERY_BROKER_URL" not in (extra_env or {}):
-            need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
-        relay = RelayProcess(
-            log_dir=LOG_DIR,
-            mail_dir=tmp_path_factory.mktemp("relay"),
-            extra_env=extra_env,
-            arguments=arguments,
-        )
-        made.append(relay)
-        return relay
-
-    yield make
-    for relay in made:
-        relay.stop()
+    """Make outbox relay processes (``extra_env``; ``arguments`` for ``manage.py
+    tasks_relay``, e.g. ``--batch-size``); every one still running is stopped with the
+    module."""
+    with _processes(RelayProcess, tmp_path_factory) as make:
+        yield make
 
 
 @pytest.fixture(scope="module")
