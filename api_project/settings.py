@@ -318,7 +318,8 @@ try:
     from celery.schedules import crontab
 
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "amqp://guest:guest@localhost:5672//")
-    CELERY_RESULT_BACKEND = "django-db"
+    # django-celery-results' table, where a finished task stays finished (tasks_api.results).
+    CELERY_RESULT_BACKEND = "tasks_api.results:ResultBackend"
     CELERY_RESULT_EXTENDED = True
     # Results are deleted together with their task records (tasks_api, TASKS_RETENTION_DAYS):
     # Celery's own daily cleanup would drop results that records still point at.

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_celery_results.models import TaskResult
 
+from api_project.celery import app
 from tasks_api import broker, services
 from tasks_api.models import TaskOutbox, TaskRecord
 from tasks_api.policy import FAST_PATH_GRACE
@@ -284,3 +285,18 @@ def test_the_enqueuing_request_id_is_kept_in_the_task_record(published):
     assert response.status_code == 202, response.content
     assert response["X-Request-ID"] == "trace-4711"
     assert TaskRecord.objects.get(pk=response.json()["id"]).request_id == "trace-4711"
+
+
+def test_a_final_state_is_not_overwritten_by_a_later_retry():
+    # What a worker does to its unacknowledged tasks when its broker connection drops,
+    # also to one that has just finished.
+    record = _record(owner_token="t")
+    task_id = str(record.pk)
+    app.backend.mark_as_done(task_id, 3)
+    app.backend.mark_as_retry(task_id, Exception("cancelled by Celery"))
+    stored = TaskResult.objects.get(task_id=task_id)
+    assert (stored.status, stored.result) == ("SUCCESS", "3")
+    # Before it finished, a retry is stored as ever.
+    other = str(_record(owner_token="t").pk)
+    app.backend.mark_as_retry(other, Exception("cancelled by Celery"))
+    assert TaskResult.objects.get(task_id=other).status == "RETRY"
