@@ -21,7 +21,18 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -144,8 +155,12 @@ def tasks_runnable() -> QuerySet[TaskRecord]:
 def tasks_startable() -> QuerySet[TaskRecord]:
     """The records a worker may start: runnable, and not finished already (a second
     copy of a finished task's message must not run it again)."""
-    finished = TaskResult.objects.filter(status__in=FINAL_STATES).values("task_id")
-    return tasks_runnable().exclude(celery_result_id__in=finished)
+    # Correlated on the record's own result row (an index lookup), never a scan of
+    # every finished result.
+    finished = TaskResult.objects.filter(
+        task_id=OuterRef("celery_result_id"), status__in=FINAL_STATES
+    )
+    return tasks_runnable().filter(~Exists(finished))
 
 
 def outbox_backlog(*, limit: int) -> int:
