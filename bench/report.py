@@ -502,6 +502,11 @@ def _targets(data: dict[str, Any]) -> list[str]:
             f"- Enqueue ≥ {ENQUEUE_RATIO}x the raw publish rate: {e['ratio']:.2f}x "
             f"{_mark(e['ratio'] >= ENQUEUE_RATIO)}"
         )
+        if "ratio_django" in e:
+            out.append(
+                f"- Enqueue ≥ {ENQUEUE_DJANGO_RATIO}x a bare Django view doing apply_async: "
+                f"{e['ratio_django']:.2f}x {_mark(e['ratio_django'] >= ENQUEUE_DJANGO_RATIO)}"
+            )
         out.append(
             f"- Enqueue-to-SUCCESS p50 ≤ {LATENCY_RATIO:g}x the raw round trip: "
             f"{lat['ratio_p50']:.2f}x {_mark(lat['ratio_p50'] <= LATENCY_RATIO)}"
