@@ -46,7 +46,7 @@ import sys
 
 import yaml
 
-APP = ("web", "worker", "beat")
+APP = ("web", "worker", "beat", "relay")
 BACKING = ("rabbitmq", "postgres", "redis")
 problems = []
 

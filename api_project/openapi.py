@@ -13,7 +13,7 @@ from typing import Any
 from sessions_api.conf import DEFAULTS as SESSIONS_API_DEFAULTS
 from sessions_api.policy import KEY_MAX_LENGTH, KEY_MIN_LENGTH, KEY_PATTERN, MAX_VALUE_DEPTH
 from tasks_api.conf import DEFAULTS as TASKS_API_DEFAULTS
-from tasks_api.policy import MAX_COUNTDOWN_SECONDS, MAX_PAGE_BYTES
+from tasks_api.policy import MAX_PAGE_BYTES
 
 RULES: dict[str, Any] = {
     **SESSIONS_API_DEFAULTS,
@@ -23,7 +23,6 @@ RULES: dict[str, Any] = {
     "KEY_MAX_LENGTH": KEY_MAX_LENGTH,
     "KEY_PATTERN": KEY_PATTERN.pattern,
     "MAX_VALUE_DEPTH": MAX_VALUE_DEPTH,
-    "MAX_COUNTDOWN_SECONDS": MAX_COUNTDOWN_SECONDS,
 }
 
 

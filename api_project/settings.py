@@ -321,7 +321,8 @@ try:
     from celery.schedules import crontab
 
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "amqp://guest:guest@localhost:5672//")
-    CELERY_RESULT_BACKEND = "django-db"
+    # django-celery-results' table, where a finished task stays finished (tasks_api.results).
+    CELERY_RESULT_BACKEND = "tasks_api.results:ResultBackend"
     CELERY_RESULT_EXTENDED = True
     # Results are deleted together with their task records (tasks_api, TASKS_RETENTION_DAYS):
     # Celery's own daily cleanup would drop results that records still point at.
@@ -351,8 +352,8 @@ try:
             "is killed before it can clean up."
         )
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-    # Seconds for one connection attempt. The web side tries once and answers 503 (see
-    # tasks_api.broker): the contract wants a fast broker_unavailable, not a hang.
+    # Seconds for one connection attempt. The web side tries once and leaves the task to
+    # the outbox relay (see tasks_api.broker): an enqueue never hangs on a dead broker.
     CELERY_BROKER_CONNECTION_TIMEOUT = env.int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1)
     if CELERY_BROKER_URL.startswith("filesystem://"):
         # The embedded broker of `make run` (no RabbitMQ on this machine): kombu's
@@ -391,7 +392,7 @@ try:
     TASKS_ENQUEUE_ADDRESS_RATE = env.rate(
         "TASKS_ENQUEUE_ADDRESS_RATE", app_defaults["TASKS_ENQUEUE_ADDRESS_RATE"]
     )
-    # Unfinished tasks one owner may have, countdowns included.
+    # Unfinished tasks one owner may have, scheduled ones included.
     TASKS_MAX_ACTIVE_PER_OWNER = env.int(
         "TASKS_MAX_ACTIVE_PER_OWNER", app_defaults["TASKS_MAX_ACTIVE_PER_OWNER"], minimum=1
     )
@@ -403,9 +404,15 @@ try:
     TASKS_DISABLED_TYPES = env.list(
         "TASKS_DISABLED_TYPES", list(app_defaults["TASKS_DISABLED_TYPES"])
     )
-    # Seconds a publish may wait for the broker's confirm before the answer is 503.
+    # Seconds a publish may wait for the broker's confirm (the outbox keeps what fails).
     TASKS_PUBLISH_TIMEOUT = env.int(
         "TASKS_PUBLISH_TIMEOUT", app_defaults["TASKS_PUBLISH_TIMEOUT"], minimum=1
+    )
+    # Due messages the outbox may hold unsent (the broker away) before enqueue is 503.
+    TASKS_OUTBOX_MAX = env.int("TASKS_OUTBOX_MAX", app_defaults["TASKS_OUTBOX_MAX"], minimum=1)
+    # The longest a task may be scheduled ahead (countdown or run_after), in seconds.
+    TASKS_MAX_DELAY_SECONDS = env.int(
+        "TASKS_MAX_DELAY_SECONDS", app_defaults["TASKS_MAX_DELAY_SECONDS"], minimum=1
     )
     # Task records and their results are deleted this many days after submission.
     TASKS_RETENTION_DAYS = env.int(

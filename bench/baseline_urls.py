@@ -19,7 +19,9 @@ from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.urls import path
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bench.celery_app import add
 
 _MISSING = object()
 
@@ -67,9 +69,19 @@ def session_key(request: HttpRequest, key: str) -> JsonResponse:
     return JsonResponse({"key": key, "value": value})
 
 
+@require_POST
+def task_enqueue(request: HttpRequest) -> JsonResponse:
+    """``POST /api/v1/tasks/``: ``apply_async`` of a plain Celery task, as a Django view
+    without an outbox would (the same broker, confirms and queue as the API)."""
+    args = json.loads(request.body)["args"]
+    result = add.apply_async(kwargs=args)
+    return JsonResponse({"id": result.id, "status": "PENDING"}, status=202)
+
+
 urlpatterns = [
     path("healthz", healthz),
     path("api/v1/auth/csrf/", csrf),
     path("api/v1/session/", session_detail),
     path("api/v1/session/keys/<str:key>/", session_key),
+    path("api/v1/tasks/", task_enqueue),
 ]

@@ -27,6 +27,7 @@ LARGE_SEED = "48k"
 SMALL_LABEL = "4 small keys"  # results written before the session-size axis had one size
 MEMORY_GROWTH_MB = 5.0  # worker RSS growth over 20,000 requests, at most
 ENQUEUE_RATIO = 0.5  # POST /api/v1/tasks/ ÷ raw apply_async loop, at least
+ENQUEUE_DJANGO_RATIO = 0.8  # POST /api/v1/tasks/ ÷ a bare Django view's apply_async, at least
 LATENCY_RATIO = 2.0  # enqueue-to-SUCCESS p50, API ÷ raw round trip, at most
 INTERFACE_RATIO = 0.9  # ASGI ÷ gunicorn's sync worker, requests/s, at least
 
@@ -398,6 +399,20 @@ def _tasks(data: dict[str, Any]) -> list[str]:
                 f"{e['ratio']:.2f}x",
                 f"≥ {ENQUEUE_RATIO}x {_mark(e['ratio'] >= ENQUEUE_RATIO)}",
             ],
+            *(
+                [
+                    [
+                        "enqueue, tasks/s: bare Django view doing apply_async",
+                        _num(e["django_rps"]),
+                        _num(e["api_rps"]),
+                        f"{e['ratio_django']:.2f}x",
+                        f"≥ {ENQUEUE_DJANGO_RATIO}x "
+                        f"{_mark(e['ratio_django'] >= ENQUEUE_DJANGO_RATIO)}",
+                    ]
+                ]
+                if "django_rps" in e
+                else []
+            ),
             [
                 "enqueue → SUCCESS, p50 ms",
                 _num(lat["raw_p50_ms"], 1),
@@ -424,9 +439,20 @@ def _tasks(data: dict[str, Any]) -> list[str]:
         f"then `POST` and `GET /api/v1/tasks/{{id}}/` every {lat['poll_interval_ms']:g} ms "
         f"until `SUCCESS`, as `get()` polls the result backend. {lat['samples_each']} round "
         "trips each, one worker process, django-celery-results on SQLite, no worker running "
-        "during the enqueue measurement.",
+        "during the enqueue measurement. The bare Django view: `bench.add.apply_async()` "
+        "in a plain function view (bench/baseline_urls.py) under the same middleware, "
+        "gunicorn configuration and broker settings, with no task record and no outbox.",
         "",
     ]
+    relay = t.get("relay")
+    if relay:
+        out += [
+            f"Outbox relay: a backlog of {relay['backlog']:,} due messages published with "
+            f"publisher confirms and marked sent in {relay['seconds']:.1f} s, "
+            f"{relay['messages_per_second']:.0f} messages/s (one `manage.py tasks_relay`, "
+            "batches of 100, its start included).",
+            "",
+        ]
     return out
 
 
@@ -646,6 +672,11 @@ def _targets(data: dict[str, Any]) -> list[str]:
             f"- Enqueue ≥ {ENQUEUE_RATIO}x the raw publish rate: {e['ratio']:.2f}x "
             f"{_mark(e['ratio'] >= ENQUEUE_RATIO)}"
         )
+        if "ratio_django" in e:
+            out.append(
+                f"- Enqueue ≥ {ENQUEUE_DJANGO_RATIO}x a bare Django view doing apply_async: "
+                f"{e['ratio_django']:.2f}x {_mark(e['ratio_django'] >= ENQUEUE_DJANGO_RATIO)}"
+            )
         out.append(
             f"- Enqueue-to-SUCCESS p50 ≤ {LATENCY_RATIO:g}x the raw round trip: "
             f"{lat['ratio_p50']:.2f}x {_mark(lat['ratio_p50'] <= LATENCY_RATIO)}"

@@ -35,8 +35,11 @@ What one run does:
 4. **Tasks** (RabbitMQ, django-celery-results on SQLite): ``POST /api/v1/tasks/``
    throughput (``demo.add``) beside a raw ``apply_async`` loop publishing the same task
    to the same queue with the same publisher-confirm setting (no worker running: both
-   only publish); then, with one worker process, enqueue-to-SUCCESS latency polled
-   through the API beside the raw ``apply_async().get()`` round trip.
+   only publish), and beside a bare Django view doing ``apply_async`` under the same
+   middleware and gunicorn configuration; then, with one worker process,
+   enqueue-to-SUCCESS latency polled through the API beside the raw
+   ``apply_async().get()`` round trip; then the outbox relay's messages/s with a backlog
+   of 10,000 (``bench/relay.py``).
 
 5. **Serving models** (``bench/interface.py``): GET and PUT key on ``db`` (SQLite)
    and ``cache`` (Redis), the API under the ASGI worker (the default) beside

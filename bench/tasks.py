@@ -1,6 +1,9 @@
 """The tasks section: ``POST /api/v1/tasks/`` throughput beside a raw ``apply_async``
-loop (bench/raw_celery.py) publishing the same task to the same queue, then
-enqueue-to-SUCCESS latency through the API beside the raw ``apply_async().get()``.
+loop (bench/raw_celery.py) publishing the same task to the same queue and beside a bare
+Django view doing ``apply_async`` under the same middleware and gunicorn configuration
+(bench/baseline_urls.py), then enqueue-to-SUCCESS latency through the API beside the
+raw ``apply_async().get()``, then the outbox relay's throughput with a backlog
+(bench/relay.py).
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import uuid
 from typing import Any
 
 from bench.common import BENCH, LOGS, BenchError, Options, Results, log
-from bench.environment import ENGINES, engine_env, up
+from bench.environment import ENGINES, engine_env, up, variant_env
 from bench.load import Browser, in_turn, wrk
 from bench.processes import LOAD_CORE, SERVER_CORE, Server, pinned, run_json, spawn, stop
 from bench.stats import median, per_round_ratios, percentile
 from tests.servers import celery_worker_command
 
 POLL_INTERVAL = 0.002  # seconds between polls, for the API client and for get() alike
+RELAY_BACKLOG = 10000  # messages waiting in the outbox when the relay starts
 
 
 def bench_tasks(options: Options, results: Results) -> None:
@@ -41,9 +45,13 @@ def bench_tasks(options: Options, results: Results) -> None:
     }
     raw = [*pinned(SERVER_CORE), sys.executable, str(BENCH / "raw_celery.py")]
     server = Server("tasks-api", env)
+    django = Server("tasks-django", variant_env(env, "django"))
     worker = None
     try:
         server.wait_ready()
+        django.wait_ready()
+        django_browser = Browser(django.base)
+        django_browser.fetch_csrf()
         browser = Browser(server.base)
         browser.fetch_csrf()
         body = {"name": "demo.add", "args": {"a": 1, "b": 2}}
@@ -61,11 +69,22 @@ def bench_tasks(options: Options, results: Results) -> None:
 
         log("tasks: enqueue throughput (no worker: both sides only publish)")
         wrk(server.port, "post_task", browser, options.warmup, options.connections)
+        wrk(django.port, "post_task", django_browser, options.warmup, options.connections)
         run_json([*raw, "purge"], env=env, timeout=60)
-        api_rates, raw_rates = [], []
+        api_rates, raw_rates, django_rates = [], [], []
         for round_no in range(options.rounds):
-            for side in in_turn(("raw", "api"), round_no):
-                if side == "raw":
+            for side in in_turn(("raw", "api", "django"), round_no):
+                if side == "django":
+                    django_rates.append(
+                        wrk(
+                            django.port,
+                            "post_task",
+                            django_browser,
+                            options.seconds,
+                            options.connections,
+                        ).rps
+                    )
+                elif side == "raw":
                     out = run_json(
                         [*raw, "publish", "--seconds", str(options.seconds)],
                         env=env,
@@ -79,7 +98,11 @@ def bench_tasks(options: Options, results: Results) -> None:
                         ).rps
                     )
                 run_json([*raw, "purge"], env=env, timeout=60)
-            log(f"tasks round {round_no + 1}: raw {raw_rates[-1]:.0f}/s, API {api_rates[-1]:.0f}/s")
+            log(
+                f"tasks round {round_no + 1}: raw {raw_rates[-1]:.0f}/s, API "
+                f"{api_rates[-1]:.0f}/s, bare Django view {django_rates[-1]:.0f}/s"
+            )
+        django.stop()
 
         log("tasks: enqueue-to-SUCCESS latency, one worker process")
         # bench.celery_app: the service's tasks plus bench.add, the raw round trip's.
@@ -120,6 +143,25 @@ def bench_tasks(options: Options, results: Results) -> None:
                 f"tasks latency round {round_no + 1}: raw p50 {median(raw_ms):.1f} ms, "
                 f"API p50 {median(api_ms):.1f} ms"
             )
+        stop(worker, timeout=30)
+        worker = None
+        run_json([*raw, "purge"], env=env, timeout=60)
+        log(f"tasks: the outbox relay with a backlog of {RELAY_BACKLOG} (no worker)")
+        relay = run_json(
+            [
+                sys.executable,
+                str(BENCH / "relay.py"),
+                "--count",
+                str(RELAY_BACKLOG),
+                "--log",
+                str(LOGS / f"relay-{queue}.log"),
+                "--pin",
+                " ".join(pinned(SERVER_CORE)),
+            ],
+            env=env,
+            timeout=900,
+        )
+        log(f"tasks: relay {relay['rate']:.0f} messages/s ({relay['seconds']:.1f} s)")
         results.tasks = {
             "queue": queue,
             "enqueue": {
@@ -128,6 +170,14 @@ def bench_tasks(options: Options, results: Results) -> None:
                 "ratio": median(per_round_ratios(api_rates, raw_rates)),
                 "rounds_api": [round(x, 1) for x in api_rates],
                 "rounds_raw": [round(x, 1) for x in raw_rates],
+                "django_rps": median(django_rates),
+                "ratio_django": median(per_round_ratios(api_rates, django_rates)),
+                "rounds_django": [round(x, 1) for x in django_rates],
+            },
+            "relay": {
+                "backlog": relay["messages"],
+                "seconds": relay["seconds"],
+                "messages_per_second": relay["rate"],
             },
             "latency": {
                 "samples_each": len(api_ms),
@@ -143,6 +193,7 @@ def bench_tasks(options: Options, results: Results) -> None:
         if worker is not None:
             stop(worker, timeout=30)
         server.stop()
+        django.stop()
         with contextlib.suppress(BenchError, subprocess.TimeoutExpired):
             run_json([*raw, "delete"], env=env, timeout=60)
 

@@ -1,4 +1,4 @@
-"""The web process's use of the message broker, in bounded time.
+"""The use of the message broker, in bounded time: publish, revoke, readiness.
 
 Celery's defaults suit a worker, which should wait for its broker, not a web request:
 
@@ -8,11 +8,17 @@ Celery's defaults suit a worker, which should wait for its broker, not a web req
   closed port takes about 6 s to fail (kombu ``connection.py``,
   ``_ensure_connection``/``retry_over_time``).
 
-The contract wants ``503 broker_unavailable`` within 5 seconds every time. So here each
-pooled connection gets one connection attempt (``ensure_connection(max_retries=0)``,
-bounded by ``broker_connection_timeout``), the publish does not retry, and the
-publisher confirm waits at most ``TASKS_PUBLISH_TIMEOUT``. A connection that fails is
-collected, so the pool reconnects on the next request instead of reusing a dead socket.
+A publish here is one connection attempt (``ensure_connection(max_retries=0)``, bounded
+by ``broker_connection_timeout``), no retry, and a publisher confirm awaited at most
+``TASKS_PUBLISH_TIMEOUT``; it returns only once the broker has the message, or raises
+``BrokerError``. A connection that fails is collected, so the pool reconnects on the
+next publish instead of reusing a dead socket. What does not get through stays in the
+outbox for the relay (``tasks_api.outbox``).
+
+After a failed publish a process skips its own publishing for ``PAUSE_SECONDS``
+(``publishing_paused``): with the broker away, each enqueue would otherwise spend a
+connection attempt (up to ``broker_connection_timeout`` on a silent host) only to leave
+its message to the relay anyway.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import time
 from typing import Any
 
 from amqp.exceptions import MessageNacked  # a publisher confirm that said no
-from celery import Task, current_app
+from celery import current_app
 from kombu import Connection
 from kombu.exceptions import OperationalError
 
@@ -33,6 +39,11 @@ logger = logging.getLogger(__name__)
 # A pooled connection that was open but fails at once most likely died with a broker
 # restart: it gets one fresh attempt, so a restart costs no client a 503.
 STALE_FAILURE_SECONDS = 1.0
+# How long a process leaves publishing to the relay after a publish failed.
+PAUSE_SECONDS = 5.0
+
+# time.monotonic() until which this process does not try to publish (see the docstring).
+_paused_until = 0.0
 
 
 class BrokerError(Exception):
@@ -44,8 +55,23 @@ def _errors(connection: Connection) -> tuple[type[BaseException], ...]:
     return errors + tuple(connection.connection_errors) + tuple(connection.channel_errors)
 
 
-def publish(*, task: Task, task_id: str, kwargs: dict[str, Any], countdown: int) -> None:
-    """Publish one task message, or raise ``BrokerError`` within a few seconds."""
+def publishing_paused() -> bool:
+    """Whether a publish failed in this process less than ``PAUSE_SECONDS`` ago."""
+    return time.monotonic() < _paused_until
+
+
+def _pause(*, failed: bool) -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + PAUSE_SECONDS if failed else 0.0
+
+
+def publishing_resume() -> None:
+    """Publish again at once (the broker is known to be back, or a test starts afresh)."""
+    _pause(failed=False)
+
+
+def publish(*, name: str, task_id: str, kwargs: dict[str, Any]) -> None:
+    """Publish one task message, confirmed, or raise ``BrokerError`` within a few seconds."""
     app = current_app
     timeout = app_settings.TASKS_PUBLISH_TIMEOUT
     for attempt in (1, 2):
@@ -55,15 +81,16 @@ def publish(*, task: Task, task_id: str, kwargs: dict[str, Any], countdown: int)
             was_open = connection.connected
             try:
                 connection.ensure_connection(max_retries=0)
-                task.apply_async(
+                app.send_task(
+                    name,
                     kwargs=kwargs,
                     task_id=task_id,
-                    countdown=countdown or None,
                     producer=producer,
                     retry=False,
                     timeout=timeout,
                     confirm_timeout=timeout,
                 )
+                _pause(failed=False)
                 return
             except _errors(connection) as exc:
                 connection.collect()
@@ -72,17 +99,18 @@ def publish(*, task: Task, task_id: str, kwargs: dict[str, Any], countdown: int)
         if attempt == 2 or not stale:
             break
         logger.info("Broker connection was stale (%s); trying a fresh one.", error)
+    _pause(failed=True)
     logger.warning("Broker unavailable for task %s: %s: %s", task_id, type(error).__name__, error)
-    raise BrokerError(str(error)) from error
+    raise BrokerError(f"{type(error).__name__}: {error}") from error
 
 
 def revoke(*, task_id: str) -> None:
     """Ask the workers to drop a task; best effort, logged on failure.
 
     Cancelling does not depend on it: the task record's cancel flag stops the task
-    when it starts. This only spares a worker holding the message (a countdown) the
-    wait, and works where the broker supports broadcast (RabbitMQ, the filesystem
-    transport with a control folder).
+    when it starts. This only lets a worker that holds the message already (prefetched)
+    drop it at once, and works where the broker supports broadcast (RabbitMQ, the
+    filesystem transport with a control folder).
     """
     app = current_app
     with app.pool.acquire(block=True) as connection:

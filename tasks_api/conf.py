@@ -17,8 +17,12 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_MAIL_DAILY_RECIPIENTS": 100,
     # Registered task types switched off: not listed, not accepted, not run by a worker.
     "TASKS_DISABLED_TYPES": (),
-    # Seconds a publish may wait for the broker's confirm before the answer is 503.
+    # Seconds a publish may wait for the broker's confirm (then the outbox keeps it).
     "TASKS_PUBLISH_TIMEOUT": 2,
+    # Due messages the outbox may hold unsent (the broker away) before enqueue is 503.
+    "TASKS_OUTBOX_MAX": 10000,
+    # The longest a task may be scheduled ahead (countdown or run_after), in seconds.
+    "TASKS_MAX_DELAY_SECONDS": 30 * 24 * 3600,
     # Task records and their results are deleted this many days after submission.
     "TASKS_RETENTION_DAYS": 7,
 }

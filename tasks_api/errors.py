@@ -29,7 +29,8 @@ class IdempotencyConflict(exceptions.APIException):
 class BrokerUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = (
-        "The message broker could not take the task; nothing was queued. Try again shortly."
+        "Too many tasks wait for the message broker, which cannot take them at the "
+        "moment; nothing was queued. Try again shortly."
     )
     default_code = "broker_unavailable"
 

@@ -3,7 +3,9 @@
 The task's state, progress and result are not kept here: Celery writes them to
 django-celery-results' ``TaskResult`` (same id). The record exists from the moment of
 submission, before any message is published, so a fresh id is never unknown and an
-unknown id is a 404 rather than Celery's eternal ``PENDING``.
+unknown id is a 404 rather than Celery's eternal ``PENDING``. Its message waits in the
+outbox (``TaskOutbox``, written in the same transaction) until the broker has it; see
+``tasks_api.outbox``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ class TaskRecord(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, db_index=True)
     args = models.JSONField(default=dict, blank=True)
-    countdown = models.PositiveIntegerField(default=0)
+    # When the task may run (a countdown or run_after); null: at once.
+    run_after = models.DateTimeField(null=True, blank=True, editable=False)
     owner_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -112,3 +115,25 @@ class TaskMailRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.task_id})"
+
+
+class TaskOutbox(models.Model):
+    """A task's message that the broker has not confirmed yet (see ``tasks_api.outbox``).
+
+    Written in the transaction that records the task, and deleted once the broker has
+    confirmed the message: a row is an unsent message. ``due_at`` is when a relay may
+    publish it: the task's run time, a few seconds later for a task the web process
+    publishes itself right after the commit (so the relay leaves it alone), or the end
+    of a relay's claim on it while that relay publishes.
+    """
+
+    task = models.OneToOneField(
+        TaskRecord, primary_key=True, on_delete=models.CASCADE, related_name="outbox"
+    )
+    due_at = models.DateTimeField(db_index=True)
+    # Publishes tried and failed (the broker down), and the last failure, for operators.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} due {self.due_at:%Y-%m-%d %H:%M:%S}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal, get_args
 
+from tasks_api.conf import app_settings
+
 # Who may run a task type.
 Requires = Literal["anyone", "user", "staff"]
 REQUIRES: tuple[str, ...] = get_args(Requires)
@@ -18,9 +20,13 @@ PROGRESS = "PROGRESS"
 STATES = ("PENDING", "STARTED", PROGRESS, "RETRY", "SUCCESS", "FAILURE", "REVOKED")
 FINAL_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 
-# The longest countdown a task may be given, in seconds: a countdown is held unacked
-# by a worker until it is due.
-MAX_COUNTDOWN_SECONDS = 900
+# A message the web process publishes itself right after the commit is left to the
+# relay only if it is still unsent this long after: the process died in between (a
+# publish gives up within a few seconds: a connection attempt and a confirm).
+FAST_PATH_GRACE = timedelta(seconds=10)
+# How long a relay's claim on the rows of its batch holds: a relay killed mid-batch
+# leaves them due again this long after it took them.
+RELAY_LEASE = timedelta(seconds=30)
 
 # How long an Idempotency-Key names the first task it was sent with, and its size.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -49,5 +55,5 @@ def rules() -> dict[str, object]:
     return {
         "states": list(STATES),
         "final_states": sorted(FINAL_STATES),
-        "max_countdown_seconds": MAX_COUNTDOWN_SECONDS,
+        "max_countdown_seconds": app_settings.TASKS_MAX_DELAY_SECONDS,
     }

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import inspect
+import logging
+import os
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from celery import Task, shared_task
+from celery import Task, shared_task, states
 from celery.exceptions import Ignore
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
@@ -20,7 +22,9 @@ from tasks_api.events import task_event_publish
 from tasks_api.policy import PROGRESS, REQUIRES, Requires
 from tasks_api.registry import ArgsSerializer, TaskType, task_type_get, task_type_register
 from tasks_api.selectors import task_cancel_requested
-from tasks_api.services import task_start
+from tasks_api.services import StartClaim, task_start
+
+logger = logging.getLogger(__name__)
 
 
 class TaskTypeDisabled(Exception):
@@ -33,17 +37,40 @@ class RegisteredTask(Task):
     A task runs only for a live, uncancelled task record of an active owner:
     ``before_start`` claims the record (``services.task_start``) and stops the task as
     ``REVOKED`` when it was cancelled while queued, when its owner's account was
-    deactivated, or when no record exists. That check, not Celery's in-memory revoke
+    deactivated, or when no record exists; a second copy of a message that was
+    published twice is dropped without a trace. That check, not Celery's in-memory revoke
     list, is what guarantees that a cancelled task never runs: it holds after a worker
     restart and on brokers without broadcast. A task whose type this worker has
     switched off ends ``FAILURE`` (``TaskTypeDisabled``) without starting.
     """
 
+    # Celery's own STARTED is stored before before_start, so a second copy of a message
+    # would overwrite the first copy's state; before_start stores it after the claim.
+    track_started = False
+
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
         if task_type_get(self.name) is None:
             raise TaskTypeDisabled(f"The task type {self.name!r} is switched off on this server.")
-        if not task_start(task_id=task_id):
+        # Delivered again by the broker (its worker died before the ack), or a retry
+        # the task asked for: either may run a started task again; another copy may not.
+        again = bool((self.request.delivery_info or {}).get("redelivered")) or bool(
+            self.request.retries
+        )
+        claim = task_start(task_id=task_id, redelivered=again)
+        if claim is StartClaim.DUPLICATE:
+            # A second copy of the message (see tasks_api.relay): acknowledged, and the
+            # state the first copy wrote is left as it is.
+            logger.info("Task %s[%s]: a second copy of its message, dropped.", self.name, task_id)
+            raise Ignore()
+        if claim is StartClaim.REFUSED:
             self.stop_cancelled()
+        # STARTED once claimed (see track_started).
+        self.backend.store_result(
+            task_id,
+            {"pid": os.getpid(), "hostname": self.request.hostname},
+            states.STARTED,
+            request=self.request,
+        )
         task_event_publish(task_id=task_id)
 
     def is_cancelled(self) -> bool:

@@ -21,7 +21,18 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -29,7 +40,7 @@ from rest_framework.exceptions import NotFound
 
 from sessions_api.engines import ApiSessionStore
 from sessions_api.selectors import session_owner_token
-from tasks_api.models import TaskMailRecipient, TaskRecord
+from tasks_api.models import TaskMailRecipient, TaskOutbox, TaskRecord
 from tasks_api.policy import ACTIVE_TASK_WINDOW, FINAL_STATES, PROGRESS
 from tasks_api.registry import args_json_schema, task_types
 
@@ -113,10 +124,11 @@ def task_get(*, owner: Owner | None, task_id: str | uuid.UUID) -> TaskRecord:
 
 
 def tasks_active_count(*, owner: Owner, limit: int) -> int:
-    """The owner's unfinished tasks enqueued within ``ACTIVE_TASK_WINDOW``, counted up
-    to ``limit`` (the database stops there)."""
-    recent = TaskRecord.objects.filter(
-        owner.filter, created_at__gte=timezone.now() - ACTIVE_TASK_WINDOW
+    """The owner's unfinished tasks enqueued within ``ACTIVE_TASK_WINDOW`` or still
+    waiting to be published (scheduled ones), counted up to ``limit`` (the database
+    stops there)."""
+    recent = TaskRecord.objects.filter(owner.filter).filter(
+        Q(created_at__gte=timezone.now() - ACTIVE_TASK_WINDOW) | Q(outbox__isnull=False)
     )
     unfinished = ~Q(status__in=FINAL_STATES)  # the annotation of with_status()
     return with_status(recent).filter(unfinished)[:limit].count()
@@ -138,6 +150,28 @@ def _owner_active() -> Q:
 def tasks_runnable() -> QuerySet[TaskRecord]:
     """The records a worker may run: not cancelled, and their owner is active."""
     return TaskRecord.objects.filter(_owner_active(), cancel_requested_at__isnull=True)
+
+
+def tasks_startable() -> QuerySet[TaskRecord]:
+    """The records a worker may start: runnable, and not finished already (a second
+    copy of a finished task's message must not run it again)."""
+    # Correlated on the record's own result row (an index lookup), never a scan of
+    # every finished result.
+    finished = TaskResult.objects.filter(
+        task_id=OuterRef("celery_result_id"), status__in=FINAL_STATES
+    )
+    return tasks_runnable().filter(~Exists(finished))
+
+
+def outbox_backlog(*, limit: int) -> int:
+    """Messages due but not published (the broker away, or the relay behind), counted
+    up to ``limit``: a bounded index range, cheap however long the backlog."""
+    return TaskOutbox.objects.filter(due_at__lte=timezone.now())[:limit].count()
+
+
+def outbox_has_due() -> bool:
+    """Whether any message is due (the relay's cheap look before it claims a batch)."""
+    return TaskOutbox.objects.filter(due_at__lte=timezone.now()).exists()
 
 
 def task_cancel_requested(*, task_id: str) -> bool:
@@ -245,6 +279,7 @@ def _task_object(
         "progress": _progress(payload) if status == PROGRESS else None,
         "result": payload if status == "SUCCESS" else None,
         "error": _error(payload) if status == "FAILURE" else None,
+        "run_after": record.run_after,
         "created_at": record.created_at,
         "started_at": record.started_at,
         "finished_at": finished_at,

@@ -6,15 +6,19 @@ The arguments of each task type are validated by that type's own serializer (see
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sessions_api.fields import StrictCharField, StrictIntegerField
 from sessions_api.responses import Shape
-from tasks_api.policy import MAX_COUNTDOWN_SECONDS, REQUIRES, STATES
+from sessions_api.serializers import AwareDateTimeField
+from tasks_api.conf import app_settings
+from tasks_api.policy import REQUIRES, STATES
 
 
 class TaskCreateSerializer(serializers.Serializer):
@@ -26,13 +30,41 @@ class TaskCreateSerializer(serializers.Serializer):
         default=dict,
         help_text="The type's arguments; their JSON Schema is in `GET /tasks/types/`.",
     )
-    countdown = StrictIntegerField(
+    # countdown: made in get_fields(), since its bound is a setting read per request.
+    run_after = AwareDateTimeField(
         required=False,
-        default=0,
-        min_value=0,
-        max_value=MAX_COUNTDOWN_SECONDS,
-        help_text="Seconds to wait before the task may start.",
+        help_text="Instead of `countdown`: when the task may start, ISO 8601 with a UTC "
+        "offset, at most `TASKS_MAX_DELAY_SECONDS` ahead; a time passed means at once.",
     )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        run_after = fields.pop("run_after")  # after countdown, as the schema lists them
+        fields["countdown"] = StrictIntegerField(
+            required=False,
+            default=0,
+            min_value=0,
+            max_value=app_settings.TASKS_MAX_DELAY_SECONDS,
+            help_text="Seconds to wait before the task may start, up to "
+            "`TASKS_MAX_DELAY_SECONDS`.",
+        )
+        fields["run_after"] = run_after
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        run_after = attrs.get("run_after")
+        if run_after is None:
+            return attrs
+        if attrs.get("countdown"):
+            raise serializers.ValidationError(
+                {"run_after": ["Send countdown or run_after, not both."]}, code="invalid"
+            )
+        limit = app_settings.TASKS_MAX_DELAY_SECONDS
+        if run_after > timezone.now() + timedelta(seconds=limit):
+            raise serializers.ValidationError(
+                {"run_after": [f"At most {limit} seconds ahead."]}, code="max_value"
+            )
+        return attrs
 
 
 class _BlankIsAValueMixin:
@@ -88,6 +120,10 @@ class TaskSerializer(serializers.Serializer):
     progress = ProgressSerializer(allow_null=True, help_text="While `PROGRESS`, else null.")
     result = AnyJSONField(allow_null=True, help_text="The return value; only on `SUCCESS`.")
     error = TaskErrorSerializer(allow_null=True, help_text="Only on `FAILURE`; no traceback.")
+    run_after = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the task may start (from `countdown` or `run_after`); null: at once.",
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -1,17 +1,18 @@
-"""Every change to tasks goes through here: enqueue, cancel, start, hand-over, pruning.
+"""Every change to tasks goes through here: enqueue, publish, cancel, start, hand-over,
+pruning.
 
-Views, Celery tasks and signal receivers call these functions; none of them writes a
-``TaskRecord`` itself. The enqueue path keeps two promises of the contract:
-
-* the record is committed before the message is published (``transaction.on_commit``),
-  so ``GET`` of a fresh id is never a 404 and a worker never reads an uncommitted row;
-* when the broker cannot take the message, the record is deleted again and the caller
-  gets ``503 broker_unavailable`` within seconds: no task is left claiming to be queued.
+Views, Celery tasks, the relay and signal receivers call these functions; none of them
+writes a ``TaskRecord`` or a ``TaskOutbox`` row itself. How a task travels (the outbox,
+the fast path, the relay, and why a task runs once) is told in ``tasks_api.relay``; in
+short, ``task_enqueue`` writes the record and its unsent message in one transaction,
+publishes it right after the commit when it is due at once, and leaves everything the
+broker did not confirm to the relay (``outbox_relay_batch``).
 
 The limits that need the database are checked in the same transaction as the insert,
 with one owner's enqueues serialized (``_owner_enqueue_lock``), so parallel requests
 cannot both pass the last free place: ``TASKS_MAX_ACTIVE_PER_OWNER`` and, for
 ``mail.send``, ``TASKS_MAIL_DAILY_RECIPIENTS``. The rates are the views' throttles.
+``TASKS_OUTBOX_MAX`` bounds what waits unsent while the broker is away.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -53,12 +56,14 @@ from tasks_api.errors import (
     UnknownTask,
 )
 from tasks_api.events import task_event_publish, task_event_queued
-from tasks_api.models import TaskMailRecipient, TaskRecord
+from tasks_api.models import TaskMailRecipient, TaskOutbox, TaskRecord
 from tasks_api.policy import (
     ACTIVE_TASK_RETRY_SECONDS,
+    FAST_PATH_GRACE,
     FINAL_STATES,
     IDEMPOTENCY_WINDOW,
     MAIL_RECIPIENTS_WINDOW,
+    RELAY_LEASE,
 )
 from tasks_api.registry import TaskType, task_type_get
 from tasks_api.selectors import (
@@ -67,9 +72,11 @@ from tasks_api.selectors import (
     mail_recipients_pending,
     mail_recipients_reserved,
     mail_recipients_sent,
+    outbox_backlog,
     task_refresh,
     tasks_active_count,
     tasks_runnable,
+    tasks_startable,
 )
 
 logger = logging.getLogger(__name__)
@@ -121,10 +128,17 @@ def task_enqueue(
     name: str,
     args: dict[str, Any],
     countdown: int = 0,
+    run_after: datetime | None = None,
     idempotency_key: str | None = None,
     body: Any = None,
 ) -> tuple[TaskRecord, bool]:
-    """Record a task for its owner and publish it; return (record, created).
+    """Record a task for its owner and queue its message; return (record, created).
+
+    ``countdown`` (seconds) or ``run_after`` (an aware time) schedule it: its message
+    waits in the outbox until then. A task due at once is published right after the
+    commit; should the broker not take it, the relay publishes it later, and the caller
+    still gets the task (``PENDING``). Only when more than ``TASKS_OUTBOX_MAX`` due
+    messages wait unsent is the answer ``broker_unavailable``, and nothing is recorded.
 
     Checks in order: the type exists (``unknown_task``), the caller may run it
     (``not_authenticated``/``permission_denied``), its arguments (``invalid``, fields
@@ -147,10 +161,16 @@ def task_enqueue(
         if first is not None:
             return first, False
 
+    now = timezone.now()
+    if countdown:
+        run_after = now + timedelta(seconds=countdown)
+    # Due at once: published right after the commit, unless this process saw the broker
+    # fail a moment ago (then the relay does it, and the request does not wait).
+    publish_now = (run_after is None or run_after <= now) and not broker.publishing_paused()
     record = TaskRecord(
         name=name,
         args=dict(serializer.validated_data),
-        countdown=countdown,
+        run_after=run_after,
         owner_user_id=owner.user_id,
         owner_token="" if owner.user_id is not None else owner.token or "",
         idempotency_key=idempotency_key or "",
@@ -162,13 +182,19 @@ def task_enqueue(
         with transaction.atomic():
             _owner_enqueue_lock(owner=owner)
             _active_tasks_check(owner=owner)
+            _outbox_room_check()
             record.save(force_insert=True)
             if task_type.on_enqueue is not None:
                 task_type.on_enqueue(record=record)
-            # Runs at once when this is the outermost transaction (the API's case, so a
-            # broker failure reaches the caller as 503), or when an outer one commits.
+            # The message, in the same transaction: committed together or not at all. A
+            # message this process publishes itself is left to the relay only should
+            # that not have happened within FAST_PATH_GRACE (the process died).
+            due_at = now + FAST_PATH_GRACE if publish_now else max(run_after or now, now)
+            TaskOutbox.objects.create(task=record, due_at=due_at)
+            # Runs at once when this is the outermost transaction (the API's case), or
+            # when an outer one commits; never when it rolls back.
             transaction.on_commit(
-                partial(_task_publish, record=record, task_type=task_type), robust=False
+                partial(_task_queued, record=record, publish_now=publish_now), robust=False
             )
     except IntegrityError:
         # The same key, sent twice at the same moment: the first insert won.
@@ -213,57 +239,151 @@ def _active_tasks_check(*, owner: Owner) -> None:
         )
 
 
-def _task_publish(*, record: TaskRecord, task_type: TaskType) -> None:
+def _outbox_room_check() -> None:
+    limit = app_settings.TASKS_OUTBOX_MAX
+    waiting = outbox_backlog(limit=limit + 1)
+    if waiting > limit:
+        raise BrokerUnavailable(
+            f"More than {limit} tasks wait for the message broker, which cannot take "
+            "them at the moment; nothing was queued. Try again shortly."
+        )
+
+
+def _task_queued(*, record: TaskRecord, publish_now: bool) -> None:
     # Announced before the message leaves, so no worker's event can come before it.
     task_event_queued(record=record)
-    try:
-        broker.publish(
-            task=task_type.task,
-            task_id=str(record.pk),
-            kwargs=record.args,
-            countdown=record.countdown,
+    if publish_now:
+        _outbox_publish(messages=[(record.pk, record.name, record.args)], retry_at=None)
+
+
+@dataclass(frozen=True)
+class RelayBatch:
+    """What one ``outbox_relay_batch`` did: messages published, and the broker's error
+    when it stopped the batch (None: all went)."""
+
+    claimed: int
+    published: int
+    error: str | None = None
+
+
+def _outbox_publish(
+    *, messages: list[tuple[Any, str, dict[str, Any]]], retry_at: datetime | None
+) -> RelayBatch:
+    """Publish ``messages`` (id, name, kwargs) in order, confirmed; mark those sent.
+
+    At the first broker failure the rest stay unsent: due again at ``retry_at`` (None:
+    at once, for the relay), with the attempt and the error on each row.
+    """
+    sent: list[Any] = []
+    error: str | None = None
+    for task_id, name, kwargs in messages:
+        try:
+            broker.publish(name=name, task_id=str(task_id), kwargs=kwargs)
+        except broker.BrokerError as exc:
+            error = str(exc)
+            break
+        sent.append(task_id)
+    # Sent means deleted. A process killed before this line leaves rows whose message
+    # went out: the relay publishes them again, and the worker runs the task once.
+    if sent:
+        TaskOutbox.objects.filter(pk__in=sent).delete()
+    if error is not None:
+        unsent = [task_id for task_id, _, _ in messages[len(sent) :]]
+        TaskOutbox.objects.filter(pk__in=unsent).update(
+            due_at=retry_at or timezone.now(),
+            attempts=F("attempts") + 1,
+            last_error=error[:500],
         )
-    except broker.BrokerError:
-        # Nothing was queued, so nothing may claim to be: the record goes. Should the
-        # message have reached the broker after all (a lost confirm), the worker finds
-        # no record and does not run it.
-        TaskRecord.objects.filter(pk=record.pk).delete()
-        raise BrokerUnavailable() from None
+    return RelayBatch(claimed=len(messages), published=len(sent), error=error)
+
+
+def outbox_relay_batch(*, size: int, retry_after: timedelta = timedelta(0)) -> RelayBatch:
+    """For the relay: publish up to ``size`` due messages, oldest first.
+
+    The rows are claimed in a short transaction (``FOR UPDATE SKIP LOCKED`` where the
+    database has it; SQLite's write lock serializes the claim) by moving their
+    ``due_at`` past ``RELAY_LEASE``, so two relays never take the same rows, and one
+    killed mid-batch leaves its rows due again once the lease ends. Published rows are
+    deleted; at a broker failure the rest are due again after ``retry_after``. A
+    cancelled task's row is dropped unpublished.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = TaskOutbox.objects.select_for_update(skip_locked=True).filter(due_at__lte=now)
+        claimed = list(due.order_by("due_at").values_list("pk", flat=True)[:size])
+        if not claimed:
+            return RelayBatch(claimed=0, published=0)
+        TaskOutbox.objects.filter(pk__in=claimed).update(due_at=now + RELAY_LEASE)
+    records = TaskRecord.objects.filter(pk__in=claimed)
+    cancelled = set(records.filter(cancel_requested_at__isnull=False).values_list("pk", flat=True))
+    if cancelled:
+        TaskOutbox.objects.filter(pk__in=cancelled).delete()
+    found = {
+        pk: (pk, name, args)
+        for pk, name, args in records.filter(cancel_requested_at__isnull=True).values_list(
+            "pk", "name", "args"
+        )
+    }
+    messages = [found[pk] for pk in claimed if pk in found]
+    batch = _outbox_publish(messages=messages, retry_at=timezone.now() + retry_after)
+    return RelayBatch(claimed=len(claimed), published=batch.published, error=batch.error)
 
 
 def task_cancel(*, record: TaskRecord) -> TaskRecord:
     """Ask a task to stop; ``task_finished`` when it already ended.
 
-    Queued: it never runs (the worker's start check sees the flag) and shows
-    ``REVOKED`` at once. Running: types that check the flag (``demo.sleep`` each half
-    second, ``mail.send`` between messages) end ``REVOKED``; others run to their end.
+    Not yet published (scheduled, or waiting for the broker): its outbox row goes in the
+    same transaction, so it is never published, and it shows ``REVOKED`` at once.
+    Queued: it never runs (the worker's start check sees the flag) and shows ``REVOKED``
+    at once. Running: types that check the flag (``demo.sleep`` each half second,
+    ``mail.send`` between messages) end ``REVOKED``; others run to their end.
     """
     if record.status in FINAL_STATES:  # type: ignore[attr-defined]
         raise TaskFinished(f"Task {record.pk} has already finished ({record.status}).")  # type: ignore[attr-defined]
-    TaskRecord.objects.filter(pk=record.pk, cancel_requested_at__isnull=True).update(
-        cancel_requested_at=timezone.now()
-    )
-    broker.revoke(task_id=str(record.pk))
+    with transaction.atomic():
+        TaskRecord.objects.filter(pk=record.pk, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=timezone.now()
+        )
+        unsent, _ = TaskOutbox.objects.filter(pk=record.pk).delete()
+    if not unsent:  # a worker may hold the message: spare it the start check
+        broker.revoke(task_id=str(record.pk))
     task_event_publish(task_id=record.pk)
     return task_refresh(record=record)
 
 
-def task_start(*, task_id: str) -> bool:
-    """For the worker, before a task runs: claim it; False means do not run it.
+class StartClaim(Enum):
+    """What ``task_start`` tells the worker: run the task, drop it as cancelled (it ends
+    ``REVOKED``), or drop it as a second copy of a task that has run or is running (its
+    state is left alone)."""
 
-    One conditional UPDATE, so a cancel and a start that race are ordered by the
+    RUN = "run"
+    REFUSED = "refused"
+    DUPLICATE = "duplicate"
+
+
+def task_start(*, task_id: str, redelivered: bool) -> StartClaim:
+    """For the worker, before a task runs: claim it.
+
+    A task's message may reach the broker twice (the outbox publishes at least once),
+    so only the first delivery of a never-started task claims it, by one conditional
+    UPDATE of ``started_at``. A cancel and a start that race are ordered by the
     database: either the cancel came first (no claim, the task never runs, and it reads
     ``REVOKED``), or the start did (the task is running, and the cancel is a request).
-    A redelivered task (its worker died) is claimed again; ``started_at`` keeps the
-    first start. A task whose owner's account is inactive is not claimed either: it
-    never starts, and ends ``REVOKED`` like a cancelled one.
+    A message the broker delivers again (``redelivered``: its worker died, or lost its
+    connection, before acknowledging) is claimed again while the task has not finished;
+    ``started_at`` keeps the first start. Any other delivery of a started task, or one
+    of a finished task, is a ``DUPLICATE``. A task whose owner's account is inactive is
+    ``REFUSED`` like a cancelled one.
     """
-    claimed = (
-        tasks_runnable()
-        .filter(pk=task_id)
-        .update(started_at=Coalesce(F("started_at"), Value(timezone.now())))
-    )
-    return claimed == 1
+    startable = tasks_startable().filter(pk=task_id)
+    if startable.filter(started_at__isnull=True).update(started_at=timezone.now()):
+        return StartClaim.RUN
+    # Started before: a redelivery runs again; the same UPDATE orders it with a cancel.
+    if redelivered and startable.update(started_at=F("started_at")):
+        return StartClaim.RUN
+    if tasks_runnable().filter(pk=task_id, started_at__isnull=False).exists():
+        return StartClaim.DUPLICATE
+    return StartClaim.REFUSED
 
 
 def tasks_adopt_anonymous(*, user: Any, session: ApiSessionStore | None) -> int:
@@ -291,7 +411,10 @@ def tasks_adopt_anonymous(*, user: Any, session: ApiSessionStore | None) -> int:
 def tasks_prune(*, days: int | None = None) -> int:
     """Delete task records older than ``TASKS_RETENTION_DAYS`` and their results."""
     cutoff = timezone.now() - timedelta(days=days or app_settings.TASKS_RETENTION_DAYS)
-    old = TaskRecord.objects.filter(created_at__lt=cutoff)
+    # Counted from when a task was due; one still waiting to be published stays.
+    old = TaskRecord.objects.annotate(due=Coalesce("run_after", "created_at")).filter(
+        due__lt=cutoff, outbox__isnull=True
+    )
     with transaction.atomic():
         TaskResult.objects.filter(task_id__in=old.values("celery_result_id")).delete()
         deleted, _ = old.delete()
@@ -401,10 +524,13 @@ def expired_sessions_clear() -> dict[str, Any]:
 
 __all__ = [
     "IDEMPOTENCY_WINDOW",
+    "RelayBatch",
+    "StartClaim",
     "expired_sessions_clear",
     "mail_recipients_distinct",
     "mail_recipients_reserve",
     "mail_send_each",
+    "outbox_relay_batch",
     "request_hash",
     "task_cancel",
     "task_enqueue",

@@ -54,7 +54,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "instead of a new one; the same "
     "key with a different body is `409 idempotency_conflict`.",
 )
-BROKER_503 = "`broker_unavailable`: the broker could not take the task; nothing was queued."
+BROKER_503 = (
+    "`broker_unavailable`: more than `TASKS_OUTBOX_MAX` tasks wait for the message broker, "
+    "which cannot take them at the moment; nothing was queued."
+)
 _JSON = JSONRenderer()
 
 
@@ -279,7 +282,11 @@ class TaskViewSet(ApiGenericViewSet):
         "in 24 h (`TASKS_MAIL_DAILY_RECIPIENTS`; `Retry-After` says when enough of them "
         "are free again). A type switched off on the server (`TASKS_DISABLED_TYPES`) is "
         "`unknown_task`. The task in a `202` is as it was queued (`PENDING`); poll its "
-        "`url` for what happened since.",
+        "`url` for what happened since. A `202` task runs once (or is cancelled), also "
+        "when the broker is away at the moment: it waits, `PENDING`, and is published "
+        "once the broker is back. `countdown` or `run_after` schedule it (up to "
+        "`TASKS_MAX_DELAY_SECONDS` ahead); it is published when due, and shows the time "
+        "in `run_after`.",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=TaskCreateSerializer,
         responses={
@@ -336,9 +343,10 @@ class TaskViewSet(ApiGenericViewSet):
     @extend_schema(
         operation_id="tasks_cancel",
         summary="Cancel a task",
-        description="`202` with the task. A queued task (a countdown included) never runs "
-        "and shows `REVOKED` at once; a running `demo.sleep` ends `REVOKED` within a "
-        "second or so. A task that already finished is `409 task_finished`.",
+        description="`202` with the task. A queued or scheduled task never runs (a "
+        "scheduled one is never published) and shows `REVOKED` at once; a running "
+        "`demo.sleep` ends `REVOKED` within a second or so. A task that already finished "
+        "is `409 task_finished`.",
         parameters=[ID_PARAMETER],
         request=None,
         responses={

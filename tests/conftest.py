@@ -16,6 +16,7 @@ import pytest
 from django.test import override_settings
 
 from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
+from tasks_api import broker
 from tests.namespace import (
     KEY_PREFIX,
     LOG_DIR,
@@ -138,6 +139,13 @@ def postgres_server() -> None:
     need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
 
 
+@pytest.fixture(autouse=True)
+def _publishing_fresh() -> None:
+    """Each test's enqueues publish at once, whatever broker failure the last test saw
+    (a failed publish makes this process leave publishing to the relay for seconds)."""
+    broker.publishing_resume()
+
+
 # The fixtures above, and those that start a server or a worker: a test that takes one
 # (itself or through another fixture), or that runs on a cache engine (Redis), is an
 # integration test.
@@ -147,6 +155,7 @@ SERVER_FIXTURES = {
     "postgres_server",
     "worker",
     "worker_factory",
+    "relay",
     "live",
     "live_stack",
     "tasks",

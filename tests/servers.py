@@ -384,15 +384,20 @@ def celery_worker(
 
 
 def wait_until_ready(
-    process: subprocess.Popen, log: Path, *, name: str, timeout: float = 60
+    process: subprocess.Popen,
+    log: Path,
+    *,
+    name: str,
+    ready: str = " ready.",
+    timeout: float = 60,
 ) -> None:
-    """Wait until the Celery worker ``process`` writes in ``log`` that it is ready;
-    RuntimeError, with the log's end, if it exits first or is late."""
+    """Wait until ``process`` writes ``ready`` in ``log`` (a Celery worker's "ready." by
+    default); RuntimeError, with the log's end, if it exits first or is late."""
     deadline = time.monotonic() + timeout
-    while " ready." not in log.read_text(errors="replace"):
+    while ready not in log.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"worker {name} did not start:\n{tail}")
+            raise RuntimeError(f"{name} did not start:\n{tail}")
         time.sleep(0.2)
 
 

@@ -35,8 +35,6 @@ from tests.namespace import (
     TEMP_DIR,
     delete_cache_keys,
     queue_name,
-    rabbitmq_available,
-    redis_available,
     service_key_prefix,
 )
 from tests.servers import (
@@ -52,7 +50,6 @@ from tests.servers import (
     stop_process,
     wait_until_healthy,
 )
-from tests.support.clients import need
 from tests.support.sse import Browser, Event, finished, task_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.standalone, pytest.mark.timeout(240)]
@@ -61,9 +58,7 @@ REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}"
 
 
 @pytest.fixture(scope="module")
-def events_env() -> Iterator[dict[str, str]]:
-    need(redis_available(), "Redis at 127.0.0.1:6379")
-    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+def events_env(redis_server: None, rabbitmq_server: None) -> Iterator[dict[str, str]]:
     queue = queue_name("events")
     prefix = service_key_prefix()
     database = TEMP_DIR / f"events-{uuid.uuid4().hex[:8]}.sqlite3"

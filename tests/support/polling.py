@@ -108,3 +108,17 @@ def cancel_queued(client: Any, task_id: str, timeout: float = 10.0) -> dict[str,
     assert cancelled["status"] == "REVOKED"
     assert cancelled["finished_at"] is not None and cancelled["started_at"] is None
     return wait_until_dropped(client, task_id, timeout=timeout)
+
+
+def cancel_unsent(client: Any, task_id: str) -> dict[str, Any]:
+    """Cancel a task whose message is still in the outbox (scheduled, or waiting for the
+    broker): ``REVOKED`` at once, and its message gone, so no relay ever publishes it."""
+    from tasks_api.models import TaskOutbox
+
+    response = client.send("POST", f"/api/v1/tasks/{task_id}/cancel/")
+    assert response.status_code == 202, response.content
+    cancelled = response.json()
+    assert cancelled["status"] == "REVOKED"
+    assert cancelled["finished_at"] is not None and cancelled["started_at"] is None
+    assert not TaskOutbox.objects.filter(pk=task_id).exists()
+    return cancelled

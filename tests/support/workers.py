@@ -1,7 +1,9 @@
-"""The Celery worker a test can kill, the task helpers, and the run's queues.
+"""The Celery worker and outbox relay a test can kill, the task helpers, and the run's
+queues.
 
 ``WorkerProcess`` is ``celery -A api_project worker`` in a subprocess (its own process
-group, so a test can SIGKILL it with its pool), on tests.settings with this run's id
+group, so a test can SIGKILL it with its pool), and ``RelayProcess`` is ``manage.py
+tasks_relay`` the same way, both on tests.settings with this run's id
 (the same queue, cache prefix and folders as the test process, ``WORKER_ENV``) and the
 test database (``TESTS_WORKER_DATABASE_NAME``, see ``tests/settings.py``). Its log goes
 to ``tests.servers.LOG_DIR`` with every other log of the run. The fixtures that make
@@ -15,6 +17,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +33,17 @@ from tests.servers import celery_worker_command, delete_queue, start_process, wa
 from tests.support.clients import Client
 from tests.support.polling import FINAL
 
-__all__ = ["FINAL", "WorkerProcess", "broker_at", "deleting_queue", "enqueue"]
+__all__ = ["FINAL", "RelayProcess", "WorkerProcess", "broker_at", "deleting_queue", "enqueue"]
 
 
-class WorkerProcess:
-    """One ``celery worker`` subprocess, started and stopped (or killed) by a test."""
+class _TestProcess:
+    """A child of the test on its database and queue, started, stopped or killed.
+
+    A subclass names its ``command()`` and the log line that says it is ``ready``.
+    """
+
+    kind = "process"
+    ready = ""
 
     def __init__(
         self,
@@ -43,8 +52,10 @@ class WorkerProcess:
         mail_dir: Path,
         concurrency: int = 2,
         extra_env: dict[str, str] | None = None,
+        arguments: tuple[str, ...] = (),
     ) -> None:
         self.log_dir = log_dir
+        self.arguments = arguments
         self.mail_dir = mail_dir
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
@@ -64,20 +75,21 @@ class WorkerProcess:
         env.update(self.extra_env)
         return env
 
+    def command(self, tag: str) -> list[str]:
+        raise NotImplementedError
+
     def start(self, timeout: float = 30.0) -> None:
         self.starts += 1
         tag = uuid.uuid4().hex[:8]
-        self.log_path = self.log_dir / f"celery-worker-{tag}.log"
-        command = celery_worker_command(
-            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-            name=f"tests-{tag}",
-            concurrency=self.concurrency,
-            extra=("--pool=prefork", "--without-heartbeat"),
+        self.log_path = self.log_dir / f"{self.kind}-{tag}.log"
+        # Its own session, so kill() and stop() reach its children as a group.
+        self.process = start_process(
+            self.command(tag), env=self.env(), log=self.log_path, new_session=True
         )
-        # Its own session, so kill() and stop() reach the pool processes as a group.
-        self.process = start_process(command, env=self.env(), log=self.log_path, new_session=True)
         try:
-            wait_until_ready(self.process, self.log_path, name=f"tests-{tag}", timeout=timeout)
+            wait_until_ready(
+                self.process, self.log_path, name=self.kind, ready=self.ready, timeout=timeout
+            )
         except RuntimeError as error:
             self.stop()
             raise AssertionError(str(error)) from None
@@ -88,7 +100,7 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool processes at once, as an OOM killer would."""
+        """SIGKILL the process and its children at once, as an OOM killer would."""
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
@@ -106,6 +118,31 @@ class WorkerProcess:
         except ProcessLookupError:
             pass
         self.process = None
+
+
+class WorkerProcess(_TestProcess):
+    """One ``celery worker`` subprocess (prefork, ``concurrency`` processes)."""
+
+    kind = "celery-worker"
+    ready = " ready."
+
+    def command(self, tag: str) -> list[str]:
+        return celery_worker_command(
+            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            name=f"tests-{tag}",
+            concurrency=self.concurrency,
+            extra=("--pool=prefork", "--without-heartbeat"),
+        )
+
+
+class RelayProcess(_TestProcess):
+    """One ``manage.py tasks_relay`` subprocess: publishes the test database's outbox."""
+
+    kind = "tasks-relay"
+    ready = "Outbox relay started."
+
+    def command(self, tag: str) -> list[str]:
+        return [sys.executable, "manage.py", "tasks_relay", *self.arguments]
 
 
 def enqueue(client: Client, name: str, args: dict[str, Any] | None = None, **extra: Any):

@@ -1,14 +1,16 @@
-"""Fixtures for the task tests: real Celery worker processes, browsers, users.
+"""Fixtures for the task tests: real Celery worker and outbox relay processes,
+browsers, users.
 
-The workers are ``tests.support.workers.WorkerProcess``: killable, on this run's queue
-and test database.
+The workers are ``tests.support.workers.WorkerProcess`` and the relays
+``RelayProcess``: killable, on this run's queue and test database.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
@@ -20,7 +22,7 @@ from tests.namespace import rabbitmq_available
 from tests.servers import LOG_DIR, delete_queue
 from tests.support.api import login
 from tests.support.clients import Client
-from tests.support.workers import WorkerProcess
+from tests.support.workers import RelayProcess, WorkerProcess
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,36 @@ def _test_queue() -> Iterator[str]:
     delete_queue(queue, settings.CELERY_BROKER_URL)
 
 
+_Process = TypeVar("_Process", WorkerProcess, RelayProcess)
+
+
+@contextmanager
+def _processes(
+    kind: type[_Process], tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., _Process]]:
+    """A maker of ``kind`` processes (on RabbitMQ unless ``extra_env`` names another
+    broker); every one still running is stopped when the block ends."""
+    made: list[_Process] = []
+
+    def make(*, extra_env: dict[str, str] | None = None, **options: Any) -> _Process:
+        if "CELERY_BROKER_URL" not in (extra_env or {}):
+            request.getfixturevalue("rabbitmq_server")
+        process = kind(
+            log_dir=LOG_DIR,
+            mail_dir=tmp_path_factory.mktemp("mail"),
+            extra_env=extra_env,
+            **options,
+        )
+        made.append(process)
+        return process
+
+    try:
+        yield make
+    finally:
+        for process in made:
+            process.stop()
+
+
 @pytest.fixture(scope="module")
 def worker_factory(
     django_db_setup: None,
@@ -40,31 +72,39 @@ def worker_factory(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Make worker processes; every one still running is stopped with the module.
-
-    Workers use RabbitMQ unless ``extra_env`` names another broker.
-    """
-    made: list[WorkerProcess] = []
-
-    def make(*, concurrency: int = 2, extra_env: dict[str, str] | None = None) -> WorkerProcess:
-        if "CELERY_BROKER_URL" not in (extra_env or {}):
-            request.getfixturevalue("rabbitmq_server")
-        mail = tmp_path_factory.mktemp("mail")
-        worker = WorkerProcess(
-            log_dir=LOG_DIR, mail_dir=mail, concurrency=concurrency, extra_env=extra_env
-        )
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        worker.stop()
+    """Make worker processes (``concurrency``, ``extra_env``); every one still running is
+    stopped with the module."""
+    with _processes(WorkerProcess, tmp_path_factory, request) as make:
+        yield make
 
 
 @pytest.fixture(scope="module")
 def worker(worker_factory: Callable[..., WorkerProcess]) -> WorkerProcess:
     """A running worker shared by the tests of one module."""
     process = worker_factory(concurrency=2)
+    process.start()
+    return process
+
+
+@pytest.fixture(scope="module")
+def relay_factory(
+    django_db_setup: None,
+    _test_queue: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[..., RelayProcess]]:
+    """Make outbox relay processes (``extra_env``; ``arguments`` for ``manage.py
+    tasks_relay``, e.g. ``--batch-size``); every one still running is stopped with the
+    module."""
+    with _processes(RelayProcess, tmp_path_factory, request) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def relay(relay_factory: Callable[..., RelayProcess]) -> RelayProcess:
+    """A running outbox relay shared by the tests of one module (scheduled tasks, and
+    what the broker did not take, reach the worker through it)."""
+    process = relay_factory()
     process.start()
     return process
 
@@ -80,7 +120,10 @@ def api(transactional_db: None, _test_queue: str) -> Client:
 
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The broker's stand-in for unit tests: each publish is recorded, nothing is sent."""
+    """The broker's stand-in for unit tests: each publish is recorded, nothing is sent.
+
+    Each call is recorded as its keyword arguments: ``name``, ``task_id``, ``kwargs``.
+    """
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(broker, "publish", lambda **kwargs: calls.append(kwargs))
     return calls

@@ -133,13 +133,46 @@ def test_unknown_or_malformed_name_is_refused(name):
     assert not TaskRecord.objects.exists()
 
 
-@pytest.mark.parametrize("countdown", [-1, 901, "5", 1.5, True, None])
+@pytest.mark.parametrize("countdown", [-1, 2592001, "5", 1.5, True, None])
 def test_countdown_out_of_range_or_not_an_integer_is_invalid(countdown):
+    _refused_field({"countdown": countdown}, "countdown")
+
+
+def test_countdown_beyond_the_configured_delay_is_invalid(settings):
+    settings.TASKS_MAX_DELAY_SECONDS = 60
+    assert "60" in _refused_field({"countdown": 61}, "countdown")["message"]
+
+
+@pytest.mark.parametrize(
+    "run_after",
+    [
+        "2026-11-25T18:40:38",  # no offset: which zone is meant is anyone's guess
+        "tomorrow",
+        "2026-13-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",  # beyond TASKS_MAX_DELAY_SECONDS
+        12,
+        None,
+    ],
+)
+def test_run_after_that_is_not_an_aware_time_within_reach_is_invalid(run_after):
+    _refused_field({"run_after": run_after}, "run_after")
+
+
+def test_countdown_and_run_after_together_are_invalid():
+    error = _refused_field({"countdown": 5, "run_after": "2030-01-01T00:00:00+01:00"}, "run_after")
+    assert "not both" in error["message"]
+
+
+def _refused_field(extra: dict[str, Any], field: str) -> dict[str, Any]:
+    """A demo.add enqueue with ``extra`` in its body is ``400 invalid`` on ``field``, and
+    records nothing; return that field's error."""
     client = Client()
     client.csrf()
-    body = {"name": "demo.add", "args": GOOD["demo.add"], "countdown": countdown}
+    body = {"name": "demo.add", "args": GOOD["demo.add"], **extra}
     problem = _assert_problem(client.send("POST", "/api/v1/tasks/", body), 400, "invalid")
-    assert problem["errors"][0]["field"] == "countdown"
+    assert problem["errors"][0]["field"] == field
+    assert not TaskRecord.objects.exists()
+    return problem["errors"][0]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""The broker down: a fast 503 every time, nothing left claiming to be queued, and
-readiness says so. Real connection attempts to real sockets (no mocks)."""
+"""The broker down is not an error: a fast 202 every time, the task PENDING in the
+outbox, run once the broker is back; 503 only beyond TASKS_OUTBOX_MAX; readiness says
+the broker is down. Real connection attempts to real sockets (no mocks)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasks_api.models import TaskRecord
+from tasks_api.models import TaskOutbox, TaskRecord
+from tests.namespace import rabbitmq_available
 from tests.servers import TcpProxy, free_port
+from tests.support.clients import need
+from tests.support.polling import wait_for
 from tests.support.workers import broker_at, enqueue
 
 CONTRACT_SECONDS = 5.0
@@ -25,7 +29,9 @@ def _enqueue_timed(api) -> tuple[int, str, float]:
     return response.status_code, response.json().get("code", ""), took
 
 
-def test_closed_port_gives_503_within_5_seconds_twenty_times(api, monkeypatch):
+def test_closed_port_gives_202_and_the_tasks_run_once_the_broker_is_back(
+    api, monkeypatch, worker_factory, relay_factory
+):
     with broker_at(f"amqp://guest:guest@127.0.0.1:{free_port()}//", monkeypatch):
         results = [_enqueue_timed(api) for _ in range(20)]
     took = [seconds for _, _, seconds in results]
@@ -33,12 +39,37 @@ def test_closed_port_gives_503_within_5_seconds_twenty_times(api, monkeypatch):
         f"\nbroker on a closed port: 20 enqueues, max {max(took):.3f} s, "
         f"median {statistics.median(took):.3f} s"
     )
-    assert [(status, code) for status, code, _ in results] == [(503, "broker_unavailable")] * 20
+    assert [status for status, _, _ in results] == [202] * 20
     assert max(took) < CONTRACT_SECONDS
-    # Nothing claims to be queued: no record at all, and the list is empty.
-    assert not TaskRecord.objects.exists()
-    assert api.get("/api/v1/tasks/").json()["count"] == 0
-    assert api.get("/api/v1/tasks/?status=PENDING").json()["count"] == 0
+    # Every one waits, PENDING, with its message in the outbox.
+    assert api.get("/api/v1/tasks/?status=PENDING").json()["count"] == 20
+    assert TaskOutbox.objects.count() == 20
+    assert TaskOutbox.objects.filter(attempts__gte=1).exists()  # the fast path tried
+    # The broker is back (this process and its children talk to the real one again).
+    need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
+    worker = worker_factory()
+    worker.start()
+    relay_factory().start()
+    ids = list(TaskRecord.objects.values_list("pk", flat=True))
+    finals = [wait_for(api, str(task_id), timeout=60) for task_id in ids]
+    assert [task["status"] for task in finals] == ["SUCCESS"] * 20
+    assert not TaskOutbox.objects.exists()
+    for task_id in ids:
+        assert worker.log().count(f"Task demo.add[{task_id}] succeeded") == 1
+
+
+def test_beyond_the_outbox_limit_the_answer_is_503_and_nothing_is_recorded(
+    api, monkeypatch, settings
+):
+    settings.TASKS_OUTBOX_MAX = 3
+    with broker_at(f"amqp://guest:guest@127.0.0.1:{free_port()}//", monkeypatch):
+        results = [_enqueue_timed(api) for _ in range(6)]
+    assert [(status, code) for status, code, _ in results] == [(202, "")] * 4 + [
+        (503, "broker_unavailable")
+    ] * 2
+    assert max(seconds for _, _, seconds in results) < CONTRACT_SECONDS
+    assert TaskRecord.objects.count() == TaskOutbox.objects.count() == 4
+    assert api.get("/api/v1/tasks/").json()["count"] == 4
 
 
 @pytest.fixture
@@ -51,13 +82,15 @@ def silent_broker() -> Iterator[int]:
     server.close()
 
 
-def test_silent_broker_gives_503_within_5_seconds(api, monkeypatch, silent_broker):
+def test_silent_broker_gives_202_within_5_seconds(api, monkeypatch, silent_broker):
     with broker_at(f"amqp://guest:guest@127.0.0.1:{silent_broker}//", monkeypatch):
-        results = [_enqueue_timed(api) for _ in range(2)]
+        results = [_enqueue_timed(api) for _ in range(3)]
     print(f"\nsilent broker: {', '.join(f'{s:.2f} s' for _, _, s in results)}")
-    assert [(status, code) for status, code, _ in results] == [(503, "broker_unavailable")] * 2
+    assert [status for status, _, _ in results] == [202] * 3
     assert max(seconds for _, _, seconds in results) < CONTRACT_SECONDS
-    assert not TaskRecord.objects.exists()
+    # The first request waited on the broker; the next ones left their task to the relay.
+    assert max(seconds for _, _, seconds in results[1:]) < results[0][2]
+    assert TaskOutbox.objects.count() == 3
 
 
 def test_readyz_reports_the_broker_down(db, monkeypatch):
@@ -92,13 +125,15 @@ def test_enqueue_recovers_when_the_broker_comes_back(api, rabbitmq_server, monke
             assert _enqueue_timed(api)[0] == 202
             proxy.cut()  # the broker restarts: the pooled connection dies...
             proxy.restore()  # ...and the broker is back before the next request
-            assert _enqueue_timed(api)[0] == 202  # one fresh attempt, no 503
+            assert _enqueue_timed(api)[0] == 202  # one fresh attempt: published
             assert "stale" in caplog.text
+            assert not TaskOutbox.objects.exists()
             proxy.cut()  # the broker is down
-            status, code, took = _enqueue_timed(api)
-            assert (status, code) == (503, "broker_unavailable") and took < CONTRACT_SECONDS
+            status, _, took = _enqueue_timed(api)
+            assert status == 202 and took < CONTRACT_SECONDS
+            assert TaskOutbox.objects.get().attempts == 1  # left to the relay
             proxy.restore()  # and back
             assert _enqueue_timed(api)[0] == 202
     finally:
         proxy.cut()
-    assert TaskRecord.objects.count() == 3
+    assert TaskRecord.objects.count() == 4

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.conf import settings
+from django_celery_results.backends import DatabaseBackend
 
 from api_project.celery import app
 from tasks_api import broker
 from tasks_api.registry import REGISTRY
+from tasks_api.results import ResultBackend
+from tasks_api.runtime import RegisteredTask
 from tests.support.processes import setting_in_fresh_process
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -42,10 +45,19 @@ def test_started_is_tracked_and_startup_retries_the_broker():
     assert app.conf.broker_connection_retry_on_startup is True
 
 
+def test_registered_types_store_started_themselves_once_claimed():
+    # Celery's STARTED comes before the claim, and a second copy of a message would
+    # overwrite the state of the first; RegisteredTask.before_start stores it instead.
+    task = app.tasks["demo.add"]
+    assert isinstance(task, RegisteredTask)
+    assert task.track_started is False
+
+
 def test_results_go_to_the_database_with_extended_fields():
-    assert app.conf.result_backend == "django-db"
+    assert app.conf.result_backend == "tasks_api.results:ResultBackend"
     assert app.conf.result_extended is True
-    assert type(app.backend).__module__.startswith("django_celery_results")
+    assert isinstance(app.backend, ResultBackend)
+    assert isinstance(app.backend, DatabaseBackend)
     # Records and results are pruned together (tasks_prune), not by Celery alone.
     assert app.conf.result_expires is None
 
@@ -122,7 +134,8 @@ def test_filesystem_broker_gets_its_folders_under_run(tmp_path):
 def test_the_result_backend_check_wants_django_celery_results_database(monkeypatch):
     from tasks_api.checks import result_backend_check
 
-    assert app.conf.result_backend == "django-db"
+    assert result_backend_check(None) == []
+    monkeypatch.setitem(app.conf, "CELERY_RESULT_BACKEND", "django-db")
     assert result_backend_check(None) == []
     for other in ("rpc://", "redis://127.0.0.1:6379/0", None, "no-such-backend://"):
         monkeypatch.setitem(app.conf, "CELERY_RESULT_BACKEND", other)

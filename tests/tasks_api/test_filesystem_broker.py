@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.polling import cancel_queued, wait_for
+from tests.support.polling import cancel_unsent, wait_for
 from tests.support.processes import setting_in_fresh_process
-from tests.support.workers import WorkerProcess, broker_at, enqueue
+from tests.support.workers import RelayProcess, WorkerProcess, broker_at, enqueue
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +41,13 @@ def fs_worker(worker_factory: Any, broker_env: dict[str, str]) -> WorkerProcess:
     return worker
 
 
+@pytest.fixture(scope="module")
+def fs_relay(relay_factory: Any, broker_env: dict[str, str]) -> RelayProcess:
+    relay = relay_factory(extra_env=broker_env)
+    relay.start()
+    return relay
+
+
 @pytest.fixture
 def fs_api(
     api: Any,
@@ -65,6 +72,12 @@ def test_running_task_is_cancelled_on_the_embedded_broker(fs_api):
     assert wait_for(fs_api, task["id"], timeout=10)["status"] == "REVOKED"
 
 
-def test_queued_task_is_cancelled_on_the_embedded_broker(fs_api):
+def test_scheduled_task_runs_through_the_relay_on_the_embedded_broker(fs_api, fs_relay):
+    task = enqueue(fs_api, "demo.add", {"a": 2, "b": 2}, countdown=1).json()
+    assert task["run_after"] is not None
+    assert wait_for(fs_api, task["id"], timeout=30)["result"] == 4
+
+
+def test_scheduled_task_is_cancelled_on_the_embedded_broker(fs_api):
     task = enqueue(fs_api, "demo.add", {"a": 1, "b": 1}, countdown=1).json()
-    cancel_queued(fs_api, task["id"])
+    cancel_unsent(fs_api, task["id"])

@@ -1,7 +1,8 @@
 """The limits on enqueuing and listing tasks: each answers as documented, and holds.
 
 In-process requests; nothing reaches a broker (inside a test transaction the publish
-never runs, and the parallel test records it instead, see ``published``).
+never runs and the message stays in the outbox; the parallel test records it instead,
+see ``published``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.checks import disabled_types_check
-from tasks_api.models import TaskMailRecipient, TaskRecord
+from tasks_api.models import TaskMailRecipient, TaskOutbox, TaskRecord
 from tasks_api.policy import ACTIVE_TASK_RETRY_SECONDS, MAX_PAGE_BYTES
 from tests.factories import make_user
 from tests.support.clients import Client
@@ -94,7 +95,7 @@ def test_one_ipv6_network_shares_one_enqueue_budget():
 
 @pytest.mark.django_db
 @override_settings(TASKS_MAX_ACTIVE_PER_OWNER=3)
-def test_unfinished_tasks_per_owner_are_limited_countdowns_included():
+def test_unfinished_tasks_per_owner_are_limited_scheduled_ones_included():
     client = _logged_in()
     waiting = _accepted(enqueue(client, "demo.add", ADD, countdown=900))
     first = _accepted(enqueue(client, "demo.add", ADD, headers={"HTTP_IDEMPOTENCY_KEY": "k1"}))
@@ -113,8 +114,13 @@ def test_unfinished_tasks_per_owner_are_limited_countdowns_included():
     TaskRecord.objects.filter(pk=waiting).update(cancel_requested_at=timezone.now())
     _accepted(enqueue(client, "demo.add", ADD))
     _throttled(enqueue(client, "demo.add", ADD))
-    # A task unfinished a day after it was enqueued lost its message: it counts no more.
-    TaskRecord.objects.filter(pk=fourth).update(created_at=timezone.now() - timedelta(hours=25))
+    # A task still waiting to be published a day later (scheduled, or the broker away)
+    # still counts...
+    day_ago = timezone.now() - timedelta(hours=25)
+    TaskRecord.objects.filter(pk=fourth).update(created_at=day_ago)
+    _throttled(enqueue(client, "demo.add", ADD))
+    # ...but one published and unfinished a day later lost its message: it counts no more.
+    TaskOutbox.objects.filter(pk=fourth).delete()
     _accepted(enqueue(client, "demo.add", ADD))
 
 

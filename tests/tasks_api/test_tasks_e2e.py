@@ -11,10 +11,11 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_celery_results.models import TaskResult
 
 from sessions_api.selectors import session_engine_name
 from tests.support.api import login
-from tests.support.polling import cancel_queued, wait_for
+from tests.support.polling import cancel_unsent, wait_for
 from tests.support.workers import enqueue
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("worker")]
@@ -118,12 +119,29 @@ def test_sessions_clear_expired_runs_clearsessions_for_staff(user_api, settings)
     assert Session.objects.filter(pk=live.pk).exists()
 
 
-def test_cancel_while_waiting_on_countdown_never_runs(api):
-    task = _accepted(enqueue(api, "demo.add", {"a": 1, "b": 1}, countdown=2))
-    assert task["status"] == "PENDING"
-    cancel_queued(api, task["id"])  # past the countdown, the worker dropped it
-    time.sleep(0.5)
+def test_cancel_while_waiting_on_countdown_is_never_published(api, relay, worker):
+    task = _accepted(enqueue(api, "demo.add", {"a": 1, "b": 1}, countdown=1))
+    assert task["status"] == "PENDING" and task["run_after"] is not None
+    cancel_unsent(api, task["id"])
+    # Past its time, with a relay and a worker running: no message ever went out.
+    time.sleep(2)
     assert wait_for(api, task["id"])["status"] == "REVOKED"  # and it stays so
+    assert not TaskResult.objects.filter(task_id=task["id"]).exists()
+    assert task["id"] not in worker.log()
+
+
+def test_a_scheduled_task_runs_when_it_is_due_not_before(api, relay):
+    run_after = timezone.now() + timedelta(seconds=2)
+    response = enqueue(api, "demo.add", {"a": 2, "b": 3}, run_after=run_after.isoformat())
+    task = _accepted(response)
+    assert parse_datetime(task["run_after"]) == run_after
+    assert not TaskResult.objects.filter(task_id=task["id"]).exists()
+    done = wait_for(api, task["id"], timeout=30)
+    assert done["status"] == "SUCCESS" and done["result"] == 5
+    started = parse_datetime(done["started_at"])
+    print(f"\nrun_after {run_after:%H:%M:%S.%f}, started {started - run_after} after it")
+    assert started >= run_after
+    assert done["run_after"] == task["run_after"]
 
 
 def test_cancel_while_running_ends_revoked_within_10_seconds(api):

@@ -46,7 +46,7 @@ def _task_of(user, task_id: str, until=lambda task: task["status"] in FINAL, tim
     )
 
 
-def test_a_queued_task_of_a_deactivated_user_never_starts(worker, make_user, user_api):
+def test_a_queued_task_of_a_deactivated_user_never_starts(worker, relay, make_user, user_api):
     user = make_user()
     client = user_api(user)
     task_id = _accepted(enqueue(client, "mail.send", MAIL, countdown=2))

@@ -354,7 +354,7 @@ export interface paths {
         put?: never;
         /**
          * Enqueue a task
-         * @description Records the task for its owner (an anonymous caller gets a session on its first task) and publishes it: `202` with the task and its `Location`. Checks, in order: `name` (`unknown_task`), who may run the type (`not_authenticated`, `permission_denied`), the `args` (`invalid`, fields under `args.`), the `Idempotency-Key`, then the limits, each `429 throttled` with `Retry-After`: enqueues per owner (`TASKS_ENQUEUE_RATE`) and, for anonymous callers, per client address whatever the session (`TASKS_ENQUEUE_ADDRESS_RATE`); unfinished tasks per owner, waiting ones included (`TASKS_MAX_ACTIVE_PER_OWNER`; `Retry-After: 10`); for `mail.send`, recipients per user in 24 h (`TASKS_MAIL_DAILY_RECIPIENTS`; `Retry-After` says when enough of them are free again). A type switched off on the server (`TASKS_DISABLED_TYPES`) is `unknown_task`. The task in a `202` is as it was queued (`PENDING`); poll its `url` for what happened since.
+         * @description Records the task for its owner (an anonymous caller gets a session on its first task) and publishes it: `202` with the task and its `Location`. Checks, in order: `name` (`unknown_task`), who may run the type (`not_authenticated`, `permission_denied`), the `args` (`invalid`, fields under `args.`), the `Idempotency-Key`, then the limits, each `429 throttled` with `Retry-After`: enqueues per owner (`TASKS_ENQUEUE_RATE`) and, for anonymous callers, per client address whatever the session (`TASKS_ENQUEUE_ADDRESS_RATE`); unfinished tasks per owner, waiting ones included (`TASKS_MAX_ACTIVE_PER_OWNER`; `Retry-After: 10`); for `mail.send`, recipients per user in 24 h (`TASKS_MAIL_DAILY_RECIPIENTS`; `Retry-After` says when enough of them are free again). A type switched off on the server (`TASKS_DISABLED_TYPES`) is `unknown_task`. The task in a `202` is as it was queued (`PENDING`); poll its `url` for what happened since. A `202` task runs once (or is cancelled), also when the broker is away at the moment: it waits, `PENDING`, and is published once the broker is back. `countdown` or `run_after` schedule it (up to `TASKS_MAX_DELAY_SECONDS` ahead); it is published when due, and shows the time in `run_after`.
          */
         post: operations["tasks_create"];
         delete?: never;
@@ -394,7 +394,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a task
-         * @description `202` with the task. A queued task (a countdown included) never runs and shows `REVOKED` at once; a running `demo.sleep` ends `REVOKED` within a second or so. A task that already finished is `409 task_finished`.
+         * @description `202` with the task. A queued or scheduled task never runs (a scheduled one is never published) and shows `REVOKED` at once; a running `demo.sleep` ends `REVOKED` within a second or so. A task that already finished is `409 task_finished`.
          */
         post: operations["tasks_cancel"];
         delete?: never;
@@ -696,6 +696,11 @@ export interface components {
             result: unknown;
             /** @description Only on `FAILURE`; no traceback. */
             error: components["schemas"]["TaskError"] | null;
+            /**
+             * Format: date-time
+             * @description When the task may start (from `countdown` or `run_after`); null: at once.
+             */
+            run_after: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -713,10 +718,15 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description Seconds to wait before the task may start.
+             * @description Seconds to wait before the task may start, up to `TASKS_MAX_DELAY_SECONDS`.
              * @default 0
              */
             countdown?: number;
+            /**
+             * Format: date-time
+             * @description Instead of `countdown`: when the task may start, ISO 8601 with a UTC offset, at most `TASKS_MAX_DELAY_SECONDS` ahead; a time passed means at once.
+             */
+            run_after?: string;
         };
         TaskError: {
             /** @description The exception's class name, e.g. `TaskFailed`. */
@@ -1947,7 +1957,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `broker_unavailable`: the broker could not take the task; nothing was queued. */
+            /** @description `broker_unavailable`: more than `TASKS_OUTBOX_MAX` tasks wait for the message broker, which cannot take them at the moment; nothing was queued. */
             503: {
                 headers: {
                     [name: string]: unknown;
