@@ -47,15 +47,21 @@ def test_closed_port_gives_202_and_the_tasks_run_once_the_broker_is_back(
     assert TaskOutbox.objects.filter(attempts__gte=1).exists()  # the fast path tried
     # The broker is back (this process and its children talk to the real one again).
     need(rabbitmq_available(), "RabbitMQ at 127.0.0.1:5672")
-    worker = worker_factory()
+    worker, relay = worker_factory(), relay_factory()
     worker.start()
-    relay_factory().start()
-    ids = list(TaskRecord.objects.values_list("pk", flat=True))
-    finals = [wait_for(api, str(task_id), timeout=60) for task_id in ids]
-    assert [task["status"] for task in finals] == ["SUCCESS"] * 20
-    assert not TaskOutbox.objects.exists()
-    for task_id in ids:
-        assert worker.log().count(f"Task demo.add[{task_id}] succeeded") == 1
+    relay.start()
+    try:
+        ids = list(TaskRecord.objects.values_list("pk", flat=True))
+        finals = [wait_for(api, str(task_id), timeout=60) for task_id in ids]
+        assert [task["status"] for task in finals] == ["SUCCESS"] * 20
+        assert not TaskOutbox.objects.exists()
+        for task_id in ids:
+            assert worker.log().count(f"Task demo.add[{task_id}] succeeded") == 1
+    finally:
+        # Not left running for the module's next tests, whose outbox rows it would
+        # publish (and delete) behind their backs.
+        relay.stop()
+        worker.stop()
 
 
 def test_beyond_the_outbox_limit_the_answer_is_503_and_nothing_is_recorded(
