@@ -18,7 +18,8 @@ import pytest
 from tests.servers import TcpProxy
 from tests.support.workers import FINAL, enqueue
 
-pytestmark = pytest.mark.integration
+# Run once (the SQLite pass): a broker fault, whatever the database.
+pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 TASKS = 100
 

@@ -56,7 +56,10 @@ from tests.support.polling import poll, wait_for
 from tests.support.rabbitmq import private_rabbitmq, private_rabbitmq_available
 from tests.support.workers import broker_at, deleting_queue, enqueue
 
-pytestmark = pytest.mark.integration
+# Run once (the SQLite pass), like the other fault tests: what they break is the
+# broker, the relay and the web process; the relay's claim on each database is
+# tested in test_services on both passes.
+pytestmark = [pytest.mark.integration, pytest.mark.standalone]
 
 
 @pytest.fixture
@@ -102,7 +105,6 @@ def test_the_same_message_published_twice_runs_once(api, worker_factory):
     assert wait_for(api, done)["result"] == 3  # the first run's state stays
 
 
-@pytest.mark.standalone
 def test_web_process_killed_between_commit_and_publish_loses_no_task(tmp_path, rabbitmq_server):
     """gunicorn's broker is a port that accepts and never answers, with a long connect
     timeout: the enqueue commits, then hangs in its publish, and is SIGKILLed there.
