@@ -19,13 +19,22 @@ install: $(VENV)/.installed
 .secret_key:
 	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-## run: venv, install, migrate, then gunicorn + Celery worker + beat (Procfile) on 127.0.0.1:8000
+## run: venv, install, migrate, then gunicorn + Celery worker + beat + outbox relay (Procfile) on
+## 127.0.0.1:8000; live events on the local Redis when it answers
 run: install .secret_key
 	@set -e; \
 	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"; \
 	if [ -z "$${CELERY_BROKER_URL:-}" ] && ! $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5672), 1)" 2>/dev/null; then \
 	  echo "RabbitMQ is not answering on 127.0.0.1:5672: using the embedded broker (kombu filesystem transport in .run/broker)."; \
 	  export CELERY_BROKER_URL=filesystem://; \
+	fi; \
+	if [ -z "$${EVENTS_REDIS_URL:-}$${CACHE_URL:-}" ]; then \
+	  if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null; then \
+	    export EVENTS_REDIS_URL=redis://127.0.0.1:6379/2; \
+	    echo "Live events on the Redis at 127.0.0.1:6379 (database 2)."; \
+	  else \
+	    echo "Redis is not answering on 127.0.0.1:6379: live events are off (the console polls)."; \
+	  fi; \
 	fi; \
 	mkdir -p .run; \
 	$(PY) manage.py migrate --noinput; \
