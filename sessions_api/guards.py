@@ -6,19 +6,16 @@ models are installed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from sessions_api.errors import RequestTooLarge
+from sessions_api.middleware_modes import SyncOrAsyncMiddleware
 from sessions_api.problems import django_problem
 
 
-class ApiRequestGuardMiddleware:
+class ApiRequestGuardMiddleware(SyncOrAsyncMiddleware):
     """Refuse an oversized API body up front with ``413 request_too_large``, and mark
     every API response ``Cache-Control: no-store``.
 
@@ -33,20 +30,7 @@ class ApiRequestGuardMiddleware:
     handlers, the CSRF check, a throttle, a 404 of an unknown path, or this guard.
     """
 
-    # Synchronous and asynchronous alike: under ASGI an asynchronous view (the event
-    # stream) is not run in a thread on its behalf.
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request: HttpRequest) -> HttpResponse:
         refused = self.refusal(request)
         response = refused if refused is not None else self.get_response(request)
         return self.finish(request, response)

@@ -16,11 +16,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
+
+from sessions_api.middleware_modes import SyncOrAsyncMiddleware
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -90,25 +90,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-class RequestLogMiddleware:
+class RequestLogMiddleware(SyncOrAsyncMiddleware):
     """Outermost middleware: request id in, one log line and the id header out.
 
     Synchronous and asynchronous alike (Django picks the mode), so that under ASGI an
     asynchronous view (the event stream) is not run in a thread on its behalf.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request: HttpRequest) -> HttpResponse:
         token, started = self._begin(request)
         try:
             return self._end(request, self.get_response(request), started)
