@@ -13,7 +13,7 @@ by ``broker_connection_timeout``), no retry, and a publisher confirm awaited at 
 ``TASKS_PUBLISH_TIMEOUT``; it returns only once the broker has the message, or raises
 ``BrokerError``. A connection that fails is collected, so the pool reconnects on the
 next publish instead of reusing a dead socket. What does not get through stays in the
-outbox for the relay (``tasks_api.outbox``).
+outbox for the relay (``tasks_api.relay``).
 
 After a failed publish a process skips its own publishing for ``PAUSE_SECONDS``
 (``publishing_paused``): with the broker away, each enqueue would otherwise spend a

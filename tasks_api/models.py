@@ -5,7 +5,7 @@ django-celery-results' ``TaskResult`` (same id). The record exists from the mome
 submission, before any message is published, so a fresh id is never unknown and an
 unknown id is a 404 rather than Celery's eternal ``PENDING``. Its message waits in the
 outbox (``TaskOutbox``, written in the same transaction) until the broker has it; see
-``tasks_api.outbox``.
+``tasks_api.relay``.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class TaskMailRecipient(models.Model):
 
 
 class TaskOutbox(models.Model):
-    """A task's message that the broker has not confirmed yet (see ``tasks_api.outbox``).
+    """A task's message that the broker has not confirmed yet (see ``tasks_api.relay``).
 
     Written in the transaction that records the task, and deleted once the broker has
     confirmed the message: a row is an unsent message. ``due_at`` is when a relay may
