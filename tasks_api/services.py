@@ -314,16 +314,18 @@ def outbox_relay_batch(*, size: int, retry_after: timedelta = timedelta(0)) -> R
         if not claimed:
             return RelayBatch(claimed=0, published=0)
         TaskOutbox.objects.filter(pk__in=claimed).update(due_at=now + RELAY_LEASE)
-    records = TaskRecord.objects.filter(pk__in=claimed)
-    cancelled = set(records.filter(cancel_requested_at__isnull=False).values_list("pk", flat=True))
+    rows = TaskRecord.objects.filter(pk__in=claimed).values_list(
+        "pk", "name", "args", "cancel_requested_at"
+    )
+    found: dict[Any, tuple[Any, str, dict[str, Any]]] = {}
+    cancelled = []
+    for pk, name, args, cancel_requested_at in rows:
+        if cancel_requested_at is None:
+            found[pk] = (pk, name, args)
+        else:
+            cancelled.append(pk)
     if cancelled:
         TaskOutbox.objects.filter(pk__in=cancelled).delete()
-    found = {
-        pk: (pk, name, args)
-        for pk, name, args in records.filter(cancel_requested_at__isnull=True).values_list(
-            "pk", "name", "args"
-        )
-    }
     messages = [found[pk] for pk in claimed if pk in found]
     batch = _outbox_publish(messages=messages, retry_at=timezone.now() + retry_after)
     return RelayBatch(claimed=len(claimed), published=batch.published, error=batch.error)
