@@ -174,6 +174,15 @@ def database_of(client: redis.Redis | redis.asyncio.Redis) -> int:
 
 # --- Clients -------------------------------------------------------------------------
 
+# The command clients' options, synchronous and asynchronous alike (the hub's pub/sub
+# client has its own: no health check, see sessions_api.events.hub).
+CLIENT_OPTIONS: dict[str, Any] = {
+    "decode_responses": True,
+    "socket_connect_timeout": CONNECT_TIMEOUT,
+    "socket_timeout": COMMAND_TIMEOUT,
+    "health_check_interval": 30,
+}
+
 _sync_clients: dict[tuple[int, str], redis.Redis] = {}
 
 
@@ -183,13 +192,7 @@ def sync_client() -> redis.Redis:
     key = (os.getpid(), config.url)
     client = _sync_clients.get(key)
     if client is None:
-        client = _sync_clients[key] = redis.Redis.from_url(
-            config.url,
-            decode_responses=True,
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_timeout=COMMAND_TIMEOUT,
-            health_check_interval=30,
-        )
+        client = _sync_clients[key] = redis.Redis.from_url(config.url, **CLIENT_OPTIONS)
     return client
 
 
@@ -205,13 +208,7 @@ def async_client() -> redis.asyncio.Redis:
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     client = clients.get(url)
     if client is None:
-        client = clients[url] = redis.asyncio.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_timeout=COMMAND_TIMEOUT,
-            health_check_interval=30,
-        )
+        client = clients[url] = redis.asyncio.Redis.from_url(url, **CLIENT_OPTIONS)
     return client
 
 
