@@ -3,8 +3,9 @@
 What Django's stores leave to us, done once here:
 
 * **Server-side expiry on every engine.** ``save()`` stamps the absolute expiry time
-  (``get_expiry_date()`` at save) into the data under ``EXPIRES_KEY``; ``load()`` treats
-  data past that time as no session at all. The signed-cookie store only checks
+  (``get_expiry_date()`` at save) into the data it writes under ``EXPIRES_KEY``;
+  ``load()`` treats data past that time as no session at all, and otherwise takes the
+  stamp out (the session's own dict never holds it). The signed-cookie store only checks
   ``SESSION_COOKIE_AGE`` (Django ticket #19201), so a replayed cookie outlived a shorter
   ``set_expiry()``; the file store judges a file by its age, and never expires one with
   a custom expiry in seconds; the ``cache`` store relies on the cache's TTL. With the
@@ -243,11 +244,17 @@ class ApiSessionStore(SessionBase):
 
     # --- Expiry stamping -------------------------------------------------------------
 
-    def _stamp_expiry(self, data: dict[str, Any]) -> None:
+    def stamped(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` as it is stored: a copy with the expiry stamp, where the engine stamps.
+
+        The stamp goes into what is written, never into the session's own dict (``load()``
+        takes it out again): the data a request holds is what was set, the same after a
+        save, a reload or a second save a second later (``cycle_key()``).
+        """
         if not self.stamps_expiry:
-            return
+            return data
         expiry = self.get_expiry_date(expiry=data.get("_session_expiry"))
-        data[EXPIRES_KEY] = int(expiry.timestamp())
+        return {**data, EXPIRES_KEY: int(expiry.timestamp())}
 
     @staticmethod
     def is_past_expiry(data: dict[str, Any]) -> bool:
@@ -305,6 +312,7 @@ class ApiSessionStore(SessionBase):
             self._session_key = None
             self._loaded_raw = self._size = None
             data = {}
+        data.pop(EXPIRES_KEY, None)  # the store's, not the session's (see stamped())
         self._keep_base(data)
         self._size_basis = dict(data) if self._size is not None else None
         return data
@@ -314,21 +322,29 @@ class ApiSessionStore(SessionBase):
         # Decided before the stamp changes the data (the stamp is no client key).
         self._size_to_write = self.known_size()
         if must_create or not self._has_base or not self.server_side or not self.session_key:
-            self._stamp_expiry(data)
-            self._write(must_create=must_create)
+            self._write_stamped(data, must_create=must_create)
         elif not self.save_if_unchanged(data):
             with self.locked_stored() as stored:
                 if stored is UNCHANGED:
                     pass  # nobody wrote in between: this request's data is the result
                 elif stored is not None and not self.is_past_expiry(stored):
                     data = merge_changes(base=self._base(), mine=data, theirs=stored)
+                    data.pop(EXPIRES_KEY, None)
                     self._session_cache = data
                     self._size_to_write = None  # what was measured is not what is written
                 # A session that is gone stays gone: Django's save raises UpdateError.
-                self._stamp_expiry(data)
-                self._write(must_create=False)
+                self._write_stamped(data, must_create=False)
         self._keep_base(data)
         self._size, self._size_basis = self._size_to_write, dict(data)
+
+    def _write_stamped(self, data: dict[str, Any], *, must_create: bool) -> None:
+        """``_write()`` of ``data`` with its stamp: Django's ``save()`` reads the session
+        from ``_session_cache``, which holds the stamped copy only while it writes."""
+        self._session_cache = self.stamped(data)
+        try:
+            self._write(must_create=must_create)
+        finally:
+            self._session_cache = data
 
     def _write(self, *, must_create: bool) -> None:
         """Django's ``save()``; then ``_loaded_raw`` is what it wrote (if known)."""

@@ -143,11 +143,10 @@ class SessionStore(ApiSessionStore, StrictCacheStore):
         client = redis_client(self._cache, key=key, write=True)
         if client is None:
             return False
-        self._stamp_expiry(data)
         timeout = self._cache.get_backend_timeout(self.get_expiry_age())
         if timeout == 0:
             return False  # Django's set() deletes on a zero timeout: leave it to the slow path
-        new = redis_codec(self._cache).dumps(data)
+        new = redis_codec(self._cache).dumps(self.stamped(data))
         lock_key = self._cache.make_and_validate_key(f"{self.cache_key}:lock")
         renewed = _new_version(self._size_to_write)
         # ARGV[4] 0 means no expiry (timeout None): a real zero never gets here.

@@ -91,8 +91,7 @@ class DatabaseLockMixin(ApiSessionStore, db.SessionStore):
         condition = self.unchanged()
         if condition is None or not self.session_key:
             return False  # no stored form was read (a new session, or an old-style cache entry)
-        self._stamp_expiry(data)
-        obj = self.create_model_instance(data)
+        obj = self.create_model_instance(self.stamped(data))
         model = self.model
         # Every column, as Django's save() writes them: a custom session model's
         # create_model_instance() may fill more than the data and the expiry.

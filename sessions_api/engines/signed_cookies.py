@@ -59,6 +59,7 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
         if self.is_past_expiry(data):
             self._session_key = None
             return {}
+        data.pop(EXPIRES_KEY, None)  # the store's, not the session's (see stamped())
         sid = data.pop(SID_KEY, None)
         self._sid = sid if isinstance(sid, str) else None
         return data
@@ -116,7 +117,6 @@ class SessionStore(ApiSessionStore, signed_cookies.SessionStore):
 
     def projected_cookie_bytes(self, data: dict[str, Any]) -> int:
         """Bytes of ``name=value`` for the cookie that would carry ``data`` if saved now."""
-        stamped = dict(data)
-        self._stamp_expiry(stamped)  # where save() stamps it: before the id is added
-        value = self._sign(self._cookie_payload(stamped))
+        # Stamped as save() stamps it, before the id is added.
+        value = self._sign(self._cookie_payload(self.stamped(data)))
         return len(str(settings.SESSION_COOKIE_NAME)) + 1 + len(value)

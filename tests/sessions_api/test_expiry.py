@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
+from sessions_api.engines.base import EXPIRES_KEY
 from tests.support.api import key_url, listing
 from tests.support.engines import any_engine
 from tests.support.problems import problem
+from tests.support.sessions import store_of, stored_form
 
 EXPIRY = "/api/v1/session/expiry/"
 
@@ -164,3 +168,22 @@ def test_signed_cookie_honours_an_expiry_longer_than_the_cookie_age(make_client,
         client.send("PUT", EXPIRY, {"seconds": 3600})
         time.sleep(2.1)
         assert listing(client) == {"k": "v"}
+
+
+def test_a_save_stamps_what_it_writes_and_leaves_the_data_as_it_was(engine, monkeypatch):
+    # Django's contract for cycle_key() (its own test_cycle): the data is the same after
+    # it. cycle_key() saves again; a stamp written into the data itself would move with
+    # the clock between the two saves.
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["a"] = 1
+    store.save()
+    before = list(store.items())
+    later = timezone.now() + timedelta(seconds=5)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    store.cycle_key()
+    assert list(store.items()) == before
+    # A reload holds the same data; what was written carries the expiry of the new save.
+    assert list(store_of(store.session_key).items()) == before
+    if store.stamps_expiry:
+        stored = stored_form(store.session_key)
+        assert stored[EXPIRES_KEY] == int(later.timestamp()) + settings.SESSION_COOKIE_AGE

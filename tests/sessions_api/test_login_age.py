@@ -24,7 +24,7 @@ from sessions_api.models import UserSession
 from tests.factories import PASSWORD, make_user
 from tests.support.api import key_url, listing, login, replay
 from tests.support.problems import problem
-from tests.support.sessions import store_of
+from tests.support.sessions import store_of, stored_form
 
 EXPIRY = "/api/v1/session/expiry/"
 ME = "/api/v1/auth/me/"
@@ -35,7 +35,9 @@ def stored_expiry(store: ApiSessionStore) -> datetime:
     """When the stored copy of a loaded session expires, as the store itself keeps it."""
     if not store.stamps_expiry:  # db, cached_db: the row's expire_date
         return Session.objects.get(session_key=store.session_key).expire_date
-    return datetime.fromtimestamp(store[EXPIRES_KEY], tz=UTC)
+    stored = stored_form(store.session_key or "")
+    assert stored is not None and EXPIRES_KEY not in store.load()
+    return datetime.fromtimestamp(stored[EXPIRES_KEY], tz=UTC)
 
 
 def test_an_expiry_beyond_the_end_of_the_login_is_refused(client, engine):

@@ -6,14 +6,27 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 
 from sessions_api.engines.base import ApiSessionStore
+from sessions_api.engines.signed_cookies import SALT
 
 
 def store_of(cookie: str) -> ApiSessionStore:
     """The configured engine's store for a session cookie, read outside a request."""
     store: ApiSessionStore = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie)
     return store
+
+
+def stored_form(cookie: str) -> dict[str, Any] | None:
+    """What the configured engine keeps for a session, its own stamps included (a
+    loaded session's dict holds none of them), or None when nothing is stored."""
+    store = store_of(cookie)
+    if not store.server_side:
+        stored: dict[str, Any] = signing.loads(cookie, salt=SALT, serializer=store.serializer)
+        return stored
+    with store.locked_stored() as found:
+        return found
 
 
 def two_requests_on_one_session(engine: str) -> tuple[type, str, Any, Any]:
