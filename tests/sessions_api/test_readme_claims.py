@@ -10,15 +10,22 @@ never the key; registration is throttled per client address; and
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from datetime import timedelta
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from sessions_api.engines.django_internals import redis_client
 from sessions_api.models import UserSession
 from sessions_api.sealing import unseal
 from tests.factories import PASSWORD, make_user
@@ -113,8 +120,6 @@ def test_the_admin_deletes_a_revoked_session_from_the_store(make_client, engine,
 
 
 def test_the_registry_keeps_address_and_user_agent_and_a_hash_never_the_key(engine):
-    from django.db import connection
-
     user_agent = "ReadmeProbe/1.0 " + "x" * 300  # longer than the registry keeps
     device = Client(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=user_agent)
     device.csrf()
@@ -169,13 +174,6 @@ def _stored_lifetime(engine: str, key: str, *, shorten_to: float | None = None) 
     """Seconds the store will keep the session ``key`` (first cut to ``shorten_to``),
     as each server-side store itself counts them: a row's ``expire_date``, a file's
     modification time, a Redis entry's TTL."""
-    import os
-    import time
-    from pathlib import Path
-
-    from django.contrib.sessions.models import Session
-    from django.core.cache import caches
-
     if engine in {"db", "cached_db"}:
         rows = Session.objects.filter(pk=key)
         if shorten_to is not None:
@@ -191,7 +189,7 @@ def _stored_lifetime(engine: str, key: str, *, shorten_to: float | None = None) 
     cache = caches[settings.SESSION_CACHE_ALIAS]
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
     redis_key = cache.make_key(store.cache_key)
-    client = cache._cache.get_client(write=True)
+    client = redis_client(cache, key=redis_key, write=True)
     if shorten_to is not None:
         client.expire(redis_key, int(shorten_to))
     return float(client.ttl(redis_key))
