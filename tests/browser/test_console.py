@@ -341,6 +341,37 @@ def test_console_cancels_a_running_task(console: BrowserPage, tasks: None):
     expect(task.get_by_role("button", name="Cancel task demo.sleep")).to_be_hidden()
 
 
+def test_console_schedules_a_task_at_a_local_time_and_cancels_it_before_then(
+    console: BrowserPage, tasks: None
+):
+    page = console.page
+    local = datetime.now(ZoneInfo(BROWSER_TIMEZONE)).replace(microsecond=0) + timedelta(hours=1)
+    page.get_by_label("Or start at").fill(local.strftime("%Y-%m-%dT%H:%M:%S"))
+    with page.expect_request(_call("POST", "/tasks/")) as sent:
+        console_enqueue(console, "demo.add", a="1", b="2")
+    assert sent.value.post_data_json["run_after"] == local.isoformat()  # the browser's offset
+    task = page.locator("#task-list .task").first
+    expect(task).to_contain_text("Scheduled for")
+    expect(task.locator(".badge")).to_have_text("PENDING")
+    task_id = task.get_attribute("data-task-id")
+    stored = console.api("GET", f"/api/v1/tasks/{task_id}/")[1]
+    assert datetime.fromisoformat(stored["run_after"]) == local
+    task.get_by_role("button", name="Cancel task demo.add").click()
+    expect(task.locator(".badge")).to_have_text("REVOKED", timeout=15_000)
+    assert console.api("GET", f"/api/v1/tasks/{task_id}/")[1]["status"] == "REVOKED"
+
+
+def test_console_refuses_both_a_countdown_and_a_start_time(console: BrowserPage, tasks: None):
+    page = console.page
+    page.get_by_label("Start after (seconds)").fill("30")
+    page.get_by_label("Or start at").fill(
+        (datetime.now(ZoneInfo(BROWSER_TIMEZONE)) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    )
+    console_enqueue(console, "demo.add", a="1", b="2")
+    expect(page.locator("#task-run-after-error")).to_contain_text("not both")
+    assert _unsafe_calls(console, "/api/v1/tasks/") == []
+
+
 def test_console_shows_a_failed_tasks_error(console: BrowserPage, tasks: None):
     console_enqueue(console, "demo.fail", message="disk on fire")
     task = console.page.locator("#task-list .task").first

@@ -534,9 +534,20 @@ async function enqueue(): Promise<void> {
   if (!Number.isInteger(countdown) || countdown < 0 || countdown > MAX_COUNTDOWN) {
     errors.push({ field: "countdown", message: `Enter 0 to ${MAX_COUNTDOWN} seconds.` });
   }
+  const runAfterInput = input("#task-run-after");
+  const runAfter = runAfterInput.value ? new Date(runAfterInput.value) : null;
+  if (runAfter && Number.isNaN(runAfter.getTime())) {
+    errors.push({ field: "run_after", message: "Pick a date and a time, or leave it empty." });
+  } else if (runAfter && countdown) {
+    errors.push({ field: "run_after", message: "Give seconds or a time to start at, not both." });
+  } else if (runAfter && runAfter.getTime() - Date.now() > MAX_COUNTDOWN * 1000) {
+    errors.push({ field: "run_after", message: `Pick a time at most ${formatNumber(MAX_COUNTDOWN)} s ahead.` });
+  }
   if (errors.length) throw invalid(errors);
   const body: TaskCreateRequest = { name: type.name, args };
   if (countdown) body.countdown = countdown;
+  // A time already passed is "at once" on the server too: sent as it is.
+  if (runAfter) body.run_after = toIsoWithOffset(runAfter);
   const task = await api.enqueue(body);
   upsertTask(task, { prepend: true });
   announce(`Task ${task.name} queued.`);
@@ -570,6 +581,9 @@ function rewatch(): void {
 }
 
 function statusLine(task: Task): string {
+  if (task.status === "PENDING" && task.run_after && Date.parse(task.run_after) > Date.now()) {
+    return `Scheduled for ${new Date(task.run_after).toLocaleString()}.`;
+  }
   if (task.status === "PENDING") return "Waiting for a worker.";
   if (task.status === "STARTED") return "Running.";
   if (task.status === "RETRY") return "Waiting to retry.";
