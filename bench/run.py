@@ -34,9 +34,11 @@ What one run does:
 
 4. **Tasks** (RabbitMQ, django-celery-results on SQLite): ``POST /api/v1/tasks/``
    throughput (``demo.add``) beside a raw ``apply_async`` loop publishing the same task
-   to the same queue with the same publisher-confirm setting (no worker running: both
-   only publish), and beside a bare Django view doing ``apply_async`` under the same
-   middleware and gunicorn configuration; then, with one worker process,
+   to the same queue with the same publisher-confirm setting (no worker running: every
+   side only publishes), beside a bare Django view doing ``apply_async`` under the same
+   middleware and gunicorn configuration, and beside Flower 2.0.1's task API (``POST
+   /api/task/send-task/demo.add``, its own process on the servers' core, the service's
+   Celery app with the result backend disabled); then, with one worker process,
    enqueue-to-SUCCESS latency polled through the API beside the raw
    ``apply_async().get()`` round trip; then the outbox relay's messages/s with a backlog
    of 10,000 (``bench/relay.py``).
@@ -58,8 +60,9 @@ every server are kept in ``bench/.work/logs/``.
 
 Needs: the services (PostgreSQL, Redis, RabbitMQ on their usual local ports; an
 engine or section whose service does not answer is reported as skipped), ``wrk``
-(Debian: ``apt-get install -y wrk``), ``taskset``, and ``matplotlib`` for the chart
-(requirements-dev.txt). A full run takes about 28 minutes on 2 cores.
+(Debian: ``apt-get install -y wrk``), ``taskset``, ``flower`` for the tasks section and
+``matplotlib`` for the chart (both in requirements-dev.txt). A full run takes about 28
+minutes on 2 cores.
 
 This file is the command line and the order of the sections; the parts live beside it
 (bench/README.md, "What runs").

@@ -1,14 +1,16 @@
 """The tasks section: ``POST /api/v1/tasks/`` throughput beside a raw ``apply_async``
-loop (bench/raw_celery.py) publishing the same task to the same queue and beside a bare
+loop (bench/raw_celery.py) publishing the same task to the same queue, beside a bare
 Django view doing ``apply_async`` under the same middleware and gunicorn configuration
-(bench/baseline_urls.py), then enqueue-to-SUCCESS latency through the API beside the
-raw ``apply_async().get()``, then the outbox relay's throughput with a backlog
-(bench/relay.py).
+(bench/baseline_urls.py) and beside Flower's task API (``POST
+/api/task/send-task/demo.add``, the peer a user would run instead), then
+enqueue-to-SUCCESS latency through the API beside the raw ``apply_async().get()``, then
+the outbox relay's throughput with a backlog (bench/relay.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import subprocess
 import sys
 import time
@@ -20,10 +22,71 @@ from bench.environment import ENGINES, engine_env, up, variant_env
 from bench.load import Browser, in_turn, wrk
 from bench.processes import LOAD_CORE, SERVER_CORE, Server, pinned, run_json, spawn, stop
 from bench.stats import median, per_round_ratios, percentile
+from tests import servers
 from tests.servers import celery_worker_command
 
 POLL_INTERVAL = 0.002  # seconds between polls, for the API client and for get() alike
 RELAY_BACKLOG = 10000  # messages waiting in the outbox when the relay starts
+# How Flower runs (class Flower), as results.json records it.
+FLOWER_SETUP = {
+    "endpoint": "POST /api/task/send-task/demo.add",
+    "celery_app": "api_project.celery",
+    "result_backend": "disabled",
+    "publisher_confirms": "the app's broker_transport_options (confirm_publish), as the API",
+}
+
+
+class Flower:
+    """Flower's web process on the service's own Celery app, pinned like the servers.
+
+    The same app module as the API's web process and worker, with the same environment,
+    so the same broker, default queue and ``broker_transport_options`` (publisher
+    confirms: Flower publishes through the app's producer pool, whose connections carry
+    them). One setting differs, the result backend: the service's is
+    django-celery-results, which is Django's ORM, and Flower's handlers read the new
+    task's state inside Tornado's event loop, where Django refuses to run a query
+    (``SynchronousOnlyOperation``): each send-task would publish, then answer 500.
+    Disabled, send-task publishes and answers with the task id alone.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        try:
+            self.version = importlib.metadata.version("flower")
+        except importlib.metadata.PackageNotFoundError as error:
+            raise BenchError(
+                "Flower is not installed: pip install -r requirements-dev.txt"
+            ) from error
+        self.port = servers.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = LOGS / f"flower-{self.port}.log"
+        command = [
+            *pinned(SERVER_CORE),
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            FLOWER_SETUP["celery_app"],
+            "--result-backend",
+            FLOWER_SETUP["result_backend"],
+            "flower",
+            "--address=127.0.0.1",
+            f"--port={self.port}",
+        ]
+        # Without it, Flower's API answers 401 to everyone unless basic auth or OAuth is
+        # set up; the API under test is anonymous (a session cookie) too.
+        env = {**env, "FLOWER_UNAUTHENTICATED_API": "true"}
+        self.process = spawn(command, env=env, log=self.log)
+
+    def wait_ready(self) -> None:
+        try:
+            servers.wait_until_healthy(
+                self.process, self.base, timeout=60, path="/healthcheck", name="flower"
+            )
+        except RuntimeError as error:
+            raise BenchError(f"Flower did not start; see {self.log}") from error
+
+    def stop(self) -> None:
+        stop(self.process)
 
 
 def bench_tasks(options: Options, results: Results) -> None:
@@ -46,12 +109,36 @@ def bench_tasks(options: Options, results: Results) -> None:
     raw = [*pinned(SERVER_CORE), sys.executable, str(BENCH / "raw_celery.py")]
     server = Server("tasks-api", env)
     django = Server("tasks-django", variant_env(env, "django"))
+    flower = Flower(env)
     worker = None
+
+    def purge(*, published: int = 0, by: str = "") -> None:
+        """Empty the queue, which must hold the ``published`` messages ``by`` confirmed.
+
+        Each side is measured by what it says it published (wrk's answered requests,
+        the raw loop's count): fewer messages on the queue would mean an answer
+        without a publish behind it.
+        """
+        queued = run_json([*raw, "purge"], env=env, timeout=60).get("purged", 0)
+        if queued < published:
+            raise BenchError(
+                f"{by} answered {published} enqueues, but only {queued} messages were in {queue}"
+            )
+
+    def loaded(port: int, mode: str, client: Browser, seconds: float) -> float:
+        """requests/s of one wrk run whose every answered request's message is queued."""
+        sample = wrk(port, mode, client, seconds, options.connections)
+        purge(published=sample.requests, by=f"{mode} on :{port}")
+        return sample.rps
+
     try:
         server.wait_ready()
         django.wait_ready()
+        flower.wait_ready()
         django_browser = Browser(django.base)
         django_browser.fetch_csrf()
+        # Flower's API has no session or CSRF: wrk sends it neither cookie nor token.
+        flower_client = Browser(flower.base)
         browser = Browser(server.base)
         browser.fetch_csrf()
         body = {"name": "demo.add", "args": {"a": 1, "b": 2}}
@@ -65,43 +152,38 @@ def bench_tasks(options: Options, results: Results) -> None:
         task_url = content.get("url") if isinstance(content, dict) else None
         if not task_url:
             raise BenchError(f"POST /api/v1/tasks/ answered 202 without a url: {content}")
-        run_json([*raw, "purge"], env=env, timeout=60)
+        purge()
 
-        log("tasks: enqueue throughput (no worker: both sides only publish)")
-        wrk(server.port, "post_task", browser, options.warmup, options.connections)
-        wrk(django.port, "post_task", django_browser, options.warmup, options.connections)
-        run_json([*raw, "purge"], env=env, timeout=60)
-        api_rates, raw_rates, django_rates = [], [], []
+        log("tasks: enqueue throughput (no worker: every side only publishes)")
+        sides: dict[str, tuple[int, str, Browser]] = {
+            "api": (server.port, "post_task", browser),
+            "django": (django.port, "post_task", django_browser),
+            "flower": (flower.port, "flower_send_task", flower_client),
+        }
+        for port, mode, client in sides.values():
+            loaded(port, mode, client, options.warmup)
+        rates: dict[str, list[float]] = {side: [] for side in ("raw", *sides)}
         for round_no in range(options.rounds):
-            for side in in_turn(("raw", "api", "django"), round_no):
-                if side == "django":
-                    django_rates.append(
-                        wrk(
-                            django.port,
-                            "post_task",
-                            django_browser,
-                            options.seconds,
-                            options.connections,
-                        ).rps
-                    )
-                elif side == "raw":
+            for side in in_turn(tuple(rates), round_no):
+                if side == "raw":
                     out = run_json(
                         [*raw, "publish", "--seconds", str(options.seconds)],
                         env=env,
                         timeout=options.seconds + 120,
                     )
-                    raw_rates.append(out["rate"])
+                    rates["raw"].append(out["rate"])
+                    purge(published=out["published"], by="the raw apply_async loop")
                 else:
-                    api_rates.append(
-                        wrk(
-                            server.port, "post_task", browser, options.seconds, options.connections
-                        ).rps
-                    )
-                run_json([*raw, "purge"], env=env, timeout=60)
+                    rates[side].append(loaded(*sides[side], options.seconds))
             log(
-                f"tasks round {round_no + 1}: raw {raw_rates[-1]:.0f}/s, API "
-                f"{api_rates[-1]:.0f}/s, bare Django view {django_rates[-1]:.0f}/s"
+                f"tasks round {round_no + 1}: raw {rates['raw'][-1]:.0f}/s, API "
+                f"{rates['api'][-1]:.0f}/s, bare Django view {rates['django'][-1]:.0f}/s, "
+                f"Flower {rates['flower'][-1]:.0f}/s"
             )
+        api_rates, raw_rates = rates["api"], rates["raw"]
+        django_rates, flower_rates = rates["django"], rates["flower"]
+        # Stopped before the worker starts: neither takes part in the latency rounds.
+        flower.stop()
         django.stop()
 
         log("tasks: enqueue-to-SUCCESS latency, one worker process")
@@ -173,6 +255,13 @@ def bench_tasks(options: Options, results: Results) -> None:
                 "django_rps": median(django_rates),
                 "ratio_django": median(per_round_ratios(api_rates, django_rates)),
                 "rounds_django": [round(x, 1) for x in django_rates],
+                "flower_rps": median(flower_rates),
+                "ratio_flower": median(per_round_ratios(api_rates, flower_rates)),
+                "rounds_flower": [round(x, 1) for x in flower_rates],
+                "rounds_ratio_flower": [
+                    round(x, 3) for x in per_round_ratios(api_rates, flower_rates)
+                ],
+                "flower": {**FLOWER_SETUP, "version": flower.version},
             },
             "relay": {
                 "backlog": relay["messages"],
@@ -194,6 +283,7 @@ def bench_tasks(options: Options, results: Results) -> None:
             stop(worker, timeout=30)
         server.stop()
         django.stop()
+        flower.stop()
         with contextlib.suppress(BenchError, subprocess.TimeoutExpired):
             run_json([*raw, "delete"], env=env, timeout=60)
 

@@ -2,9 +2,12 @@
 --
 --   wrk -t1 -c2 -d5s -s bench/wrk.lua http://127.0.0.1:PORT -- MODE COOKIE CSRF
 --
--- MODE   get_key | put_key | get_session | post_task | mix
+-- MODE   get_key | put_key | get_session | post_task | flower_send_task | mix
 -- COOKIE the Cookie header (session and CSRF cookies), sent on every request
 -- CSRF   the X-CSRFToken header, sent on every request (GETs ignore it)
+--
+-- flower_send_task posts the same task to Flower's task API, which has no session or
+-- CSRF: COOKIE and CSRF are empty then, and an empty one is not sent at all.
 --
 -- Every response is checked: anything outside 2xx is counted, and the first one is
 -- kept for the report. The summary line starts with BENCH_JSON for bench/run.py.
@@ -14,6 +17,9 @@ local PUT_KEY = "/api/v1/session/keys/counter/"
 local SESSION = "/api/v1/session/"
 local TASKS = "/api/v1/tasks/"
 local TASK_BODY = '{"name":"demo.add","args":{"a":1,"b":2}}'
+-- Flower names the task in the path and takes Celery's kwargs: the same message.
+local FLOWER_SEND_TASK = "/api/task/send-task/demo.add"
+local FLOWER_BODY = '{"kwargs":{"a":1,"b":2}}'
 
 local threads = {}
 
@@ -23,8 +29,12 @@ end
 
 function init(args)
   mode = args[1]
-  wrk.headers["Cookie"] = args[2]
-  wrk.headers["X-CSRFToken"] = args[3]
+  if args[2] ~= "" then
+    wrk.headers["Cookie"] = args[2]
+  end
+  if args[3] ~= "" then
+    wrk.headers["X-CSRFToken"] = args[3]
+  end
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json"
   sent = 0
@@ -48,6 +58,8 @@ function request()
     return wrk.format("GET", SESSION)
   elseif mode == "post_task" then
     return wrk.format("POST", TASKS, nil, TASK_BODY)
+  elseif mode == "flower_send_task" then
+    return wrk.format("POST", FLOWER_SEND_TASK, nil, FLOWER_BODY)
   elseif mode == "mix" then
     -- Two key reads, one session read, one key write.
     local step = sent % 4
