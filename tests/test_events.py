@@ -21,12 +21,17 @@ from contextlib import contextmanager
 import pytest
 from django.test import override_settings
 
-from sessions_api.events.hub import Subscription, hub
+from sessions_api.events.hub import FAILED, Subscription, hub
+from sessions_api.events.slots import SlotKeeper, slot_ttl
 from sessions_api.events.store import (
     EventStoreUnavailable,
+    async_client,
     event_publish,
     owner_channel,
     session_channel,
+    slot_release,
+    slot_take,
+    slots_key,
 )
 from sessions_api.events.stream import channel_tag
 from tests.namespace import (
@@ -529,3 +534,54 @@ def test_a_subscribe_while_the_reader_waits_does_not_read_the_connection(events_
         EVENTS_REDIS_URL=REDIS_URL, EVENTS_KEY_PREFIX=events_env["EVENTS_KEY_PREFIX"]
     ):
         assert asyncio.run(scenario()) is False
+
+
+def test_the_process_keeps_its_streams_places_with_one_refresh_and_frees_none_released(
+    events_env,
+):
+    """One refresh renews every place the process holds (two sessions here) and leaves a
+    released place released; when the store does not take it, those streams end."""
+    keys: list[str] = []
+
+    async def kept() -> None:
+        keys.extend(slots_key(holder=f"keeper-{uuid.uuid4().hex[:8]}") for _ in range(2))
+        places = [(keys[0], "s1"), (keys[0], "s2"), (keys[1], "s3"), (keys[1], "gone")]
+        client = async_client()
+        for key, stream_id in places:
+            assert await slot_take(client, key=key, stream_id=stream_id, ttl=5, limit=5)
+        await slot_release(client, key=keys[1], stream_id="gone")
+        before = {s: await client.zscore(k, s) for k, s in places}
+        keeper = SlotKeeper()
+        inboxes = {s: Subscription([]) for _, s in places}
+        for key, stream_id in places:
+            keeper.hold(key=key, stream_id=stream_id, subscription=inboxes[stream_id])
+        await keeper.refresh()
+        after = {s: await client.zscore(k, s) for k, s in places}
+        for stream_id in ("s1", "s2", "s3"):
+            assert after[stream_id] >= before[stream_id] + slot_ttl() - 5 - 1, stream_id
+            assert inboxes[stream_id].queue.empty()
+        assert before["gone"] is None and after["gone"] is None
+        assert await client.ttl(keys[0]) > 5
+        for key in keys:
+            await client.delete(key)
+        await client.aclose()
+
+    async def refused() -> None:
+        keeper = SlotKeeper()
+        inbox = Subscription([])
+        keeper.hold(key=keys[0], stream_id="s1", subscription=inbox)
+        proxy.cut()
+        await keeper.refresh()
+        assert inbox.queue.get_nowait() is FAILED
+        assert keeper.places == {}
+
+    prefix = events_env["EVENTS_KEY_PREFIX"]
+    with override_settings(EVENTS_REDIS_URL=REDIS_URL, EVENTS_KEY_PREFIX=prefix):
+        asyncio.run(kept())
+    proxy = TcpProxy(REDIS_PORT)
+    try:
+        url = f"redis://127.0.0.1:{proxy.port}/{REDIS_DB}"
+        with override_settings(EVENTS_REDIS_URL=url, EVENTS_KEY_PREFIX=prefix):
+            asyncio.run(refused())
+    finally:
+        proxy.cut()

@@ -78,11 +78,17 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
 
-_SLOT_REFRESH = """
+# KEYS: the sets of open streams; ARGV[1] the seconds until they lapse unless refreshed,
+# then one stream id per key (a key may come more than once). Only entries still there
+# are refreshed (XX): a stream released meanwhile stays released.
+_SLOTS_REFRESH = """
 local now = tonumber(redis.call('TIME')[1])
-redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-return 1
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now + ttl, ARGV[i + 1])
+  redis.call('EXPIRE', key, ttl)
+end
+return #KEYS
 """
 
 
@@ -334,9 +340,13 @@ async def slot_take(
     return bool(await _script(client, _SLOT_TAKE, key, stream_id, str(ttl), str(limit)))
 
 
-async def slot_refresh(client: redis.asyncio.Redis, *, key: str, stream_id: str, ttl: int) -> None:
-    """Keep an open stream counted for ``ttl`` seconds more (each heartbeat)."""
-    await _script(client, _SLOT_REFRESH, key, stream_id, str(ttl))
+async def slots_refresh(
+    client: redis.asyncio.Redis, *, slots: list[tuple[str, str]], ttl: int
+) -> None:
+    """Keep open streams, ``(key, stream id)`` each, counted for ``ttl`` seconds more."""
+    keys = [key for key, _ in slots]
+    pending: Any = client.eval(_SLOTS_REFRESH, len(keys), *keys, str(ttl), *(s for _, s in slots))
+    await pending
 
 
 async def slot_release(client: redis.asyncio.Redis, *, key: str, stream_id: str) -> None:

@@ -10,8 +10,8 @@ as does one older than what the channel still keeps.
 
 The wire format is the ``text/event-stream`` of the HTML standard: ``retry:`` once at
 the start, an ``id:``/``event:``/``data:`` block per event, a comment line every
-``EVENTS_HEARTBEAT_SECONDS`` (which also keeps this stream counted as open, see
-``EVENTS_MAX_STREAMS_PER_SESSION``).
+``EVENTS_HEARTBEAT_SECONDS``. While it is open it is counted in the store, for
+``EVENTS_MAX_STREAMS_PER_SESSION`` (``sessions_api.events.slots`` keeps the count).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from rest_framework.exceptions import Throttled
 from sessions_api.conf import app_settings
 from sessions_api.errors import ServiceUnavailable
 from sessions_api.events.hub import DRAIN, FAILED, Subscription, hub, streams_draining
+from sessions_api.events.slots import slot_keeper, slot_ttl
 from sessions_api.events.store import (
     START,
     STORE_ERRORS,
@@ -42,7 +43,6 @@ from sessions_api.events.store import (
     events_after,
     id_key,
     last_id,
-    slot_refresh,
     slot_release,
     slot_take,
     store_config,
@@ -147,11 +147,6 @@ class StreamSpec:
     owner_start: str = START
 
 
-def slot_ttl() -> int:
-    """Seconds an open stream stays counted without a heartbeat refreshing it."""
-    return 3 * int(app_settings.EVENTS_HEARTBEAT_SECONDS) + 5
-
-
 class EventStream:
     """The body of one response: ``async for chunk in EventStream(spec, client)``."""
 
@@ -174,6 +169,10 @@ class EventStream:
         channels = [c for c in (self.spec.owner, self.spec.session) if c is not None]
         subscription = Subscription(channels)
         subscribed = False
+        # Counted as open since stream_open(); the process keeps the place from now on.
+        slot_keeper().hold(
+            key=self.spec.slots_key, stream_id=self.spec.stream_id, subscription=subscription
+        )
         try:
             yield f"retry: {int(app_settings.EVENTS_RETRY_MILLISECONDS)}\n\n".encode()
             try:
@@ -191,6 +190,7 @@ class EventStream:
             async for chunk in self._live(subscription):
                 yield chunk
         finally:
+            slot_keeper().release(stream_id=self.spec.stream_id)
             if subscribed:
                 with contextlib.suppress(Exception):
                     await hub().unsubscribe(subscription)
@@ -284,18 +284,12 @@ class EventStream:
             except TimeoutError:
                 item = None
             # The beat's work is due by the clock, not only on a timeout: a stream busy
-            # with events must keep its place counted all the same (that a wait of 0
-            # times out even with an item queued holds for asyncio.wait_for before
-            # Python 3.12, not after).
+            # with events must still see its session expire (that a wait of 0 times out
+            # even with an item queued holds for asyncio.wait_for before Python 3.12,
+            # not after). Its place is kept by the process (sessions_api.events.slots).
             if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + heartbeat
                 try:
-                    await slot_refresh(
-                        self.client,
-                        key=self.spec.slots_key,
-                        stream_id=self.spec.stream_id,
-                        ttl=slot_ttl(),
-                    )
                     ended = await self._expired()
                 except STREAM_ERRORS:
                     yield sse(event=ERROR_EVENT, data=error_data(), id=self.cursor())
