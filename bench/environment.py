@@ -20,6 +20,10 @@ from typing import Any
 from bench.common import WORK, BenchError, Engine
 from tests import namespace, servers
 
+# The serving model of the run's servers: ASGI (the default, as in production) or
+# gunicorn's sync worker (BENCH_GUNICORN_INTERFACE=wsgi).
+SERVING_MODEL = os.environ.get("BENCH_GUNICORN_INTERFACE", "asgi")
+
 BIN = Path(sys.executable).parent
 SECRET_KEY = "bench-only-secret-key-" + "b" * 40
 POSTGRES_DB = "sessions_api_bench"
@@ -84,8 +88,7 @@ def base_env() -> dict[str, str]:
             "GUNICORN_WORKERS": "1",
             "GUNICORN_THREADS": "1",
             "GUNICORN_LOG_LEVEL": "warning",
-            # The serving model: ASGI (the default, as in production) or the sync worker.
-            "GUNICORN_INTERFACE": os.environ.get("BENCH_GUNICORN_INTERFACE", "asgi"),
+            "GUNICORN_INTERFACE": SERVING_MODEL,
         }
     )
     if up("redis"):

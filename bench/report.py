@@ -104,13 +104,24 @@ def _machine_line(m: dict[str, Any]) -> str:
     )
 
 
+def _serving(data: dict[str, Any], *, short: bool = False) -> str:
+    """The run's serving model; a results.json from before it was recorded ran the sync worker."""
+    model = data["options"].get("serving_model", "wsgi")
+    if short:
+        return "ASGI" if model == "asgi" else "sync"
+    if model == "asgi":
+        return "uvicorn's ASGI worker, the default"
+    return "gunicorn's sync worker"
+
+
 def _sessions(data: dict[str, Any]) -> list[str]:
     opts = data["options"]
     out = [
         "## Sessions: API beside bare Django, per engine",
         "",
         f"Requests/s and latency: median of {opts['rounds']} rounds x {opts['seconds']:g} s, "
-        f"wrk with {opts['connections']} connections against one sync gunicorn worker "
+        f"wrk with {opts['connections']} connections against one gunicorn worker, "
+        f"{_serving(data)} "
         "(so p50 includes waiting behind the other connection's request). "
         "API ÷ Django is the median of the per-round ratios of requests/s. The last column "
         "is the gunicorn worker's own CPU time per request (user + system, from /proc), "
@@ -722,7 +733,8 @@ def _method(data: dict[str, Any]) -> list[str]:
         "## Method",
         "",
         "- Three gunicorn servers per engine, side by side, all with the service's "
-        "`api_project/gunicorn.conf.py`: one sync worker, `DJANGO_DEBUG=false`, the "
+        f"`api_project/gunicorn.conf.py`: one worker ({_serving(data)}), "
+        "`DJANGO_DEBUG=false`, the "
         "service's full middleware and request logging, pinned to core 0 (`taskset -c 0`). "
         "*API* is the service. *Django* (`bench/baseline_urls.py`, "
         "`bench/settings_baseline.py`) is plain function views under the same middleware on "
@@ -821,7 +833,9 @@ def chart(data: dict[str, Any], path: Path) -> Path | None:
     )
     ax.set_ylim(0, max(1.15, highest + 0.1))
     ax.set_title(
-        f"Sessions API vs bare Django, one sync gunicorn worker ({data['started']})", fontsize=11
+        f"Sessions API vs bare Django, one gunicorn worker, {_serving(data, short=True)} "
+        f"({data['started']})",
+        fontsize=11,
     )
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, frameon=False)
     ax.grid(axis="y", alpha=0.3)

@@ -86,6 +86,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import BENCH, WORK, BenchError, Options, Results, log
 from bench.environment import (
     ENGINES,
+    SERVING_MODEL,
     VARIANTS,
     Engine,
     engine_env,
@@ -235,6 +236,7 @@ def main() -> int:
             "ops": list(options.ops),
             "seeds": list(options.seeds),
             "sections": sorted(options.sections),
+            "serving_model": SERVING_MODEL,
         }
         load = results.machine["load_average_at_start"]
         log(f"machine: {results.machine['cpus']} CPUs, load average {load}")
