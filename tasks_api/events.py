@@ -55,6 +55,9 @@ def task_event_publish(*, task_id: str | uuid.UUID) -> None:
     """The task as it is stored now (no-op for a task that no longer exists)."""
     if store_config() is None:
         return
-    record = with_status(TaskRecord.objects.filter(pk=task_id)).first()
+    # Not first(): it would order by the model's ordering, which with the status
+    # annotation costs more to build than the whole read (a worker does this at each
+    # start, progress report and end).
+    record = next(iter(with_status(TaskRecord.objects.filter(pk=task_id)).order_by()[:1]), None)
     if record is not None:
         _publish(record=record, detail=task_detail(record=record))

@@ -124,6 +124,23 @@ def test_unfinished_tasks_per_owner_are_limited_scheduled_ones_included():
     _accepted(enqueue(client, "demo.add", ADD))
 
 
+@pytest.mark.django_db
+@override_settings(TASKS_MAX_ACTIVE_PER_OWNER=2)
+def test_a_running_task_asked_to_cancel_counts_until_it_ends():
+    client = _logged_in()
+    running = _accepted(enqueue(client, "demo.sleep", {"seconds": 600}))
+    _accepted(enqueue(client, "demo.add", ADD))
+    # Claimed by a worker, then cancelled: still running (only a cancel before the start
+    # makes it REVOKED at once).
+    now = timezone.now()
+    TaskRecord.objects.filter(pk=running).update(started_at=now, cancel_requested_at=now)
+    TaskResult.objects.create(task_id=running, status="STARTED")
+    _throttled(enqueue(client, "demo.add", ADD))
+    # The worker stopped it: a final state frees the place.
+    TaskResult.objects.filter(task_id=running).update(status="REVOKED")
+    _accepted(enqueue(client, "demo.add", ADD))
+
+
 # --- TASKS_MAIL_DAILY_RECIPIENTS --------------------------------------------------
 
 
