@@ -19,10 +19,8 @@ import socket
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import redis
+import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,8 +131,6 @@ def cache_keys(prefix: str = KEY_PREFIX) -> list[bytes]:
 @functools.cache
 def _redis() -> redis.Redis:
     """One client (one connection pool) for the process, made when first needed."""
-    import redis
-
     return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
 
 

@@ -16,12 +16,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+
+import psycopg
+from kombu import Connection
 
 from tests.namespace import (  # reachable: bench/ takes it from here too
     LOG_DIR,
@@ -290,8 +294,6 @@ class TcpProxy:
     """
 
     def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
-        import threading
-
         self.upstream = (upstream_host, upstream_port)
         self.port = free_port()
         self._lock = threading.Lock()
@@ -300,8 +302,6 @@ class TcpProxy:
         self.restore()
 
     def restore(self) -> None:
-        import threading
-
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -327,8 +327,6 @@ class TcpProxy:
             self._sockets.clear()
 
     def _accept(self, listener: socket.socket) -> None:
-        import threading
-
         while True:
             try:
                 client, _ = listener.accept()
@@ -452,8 +450,6 @@ def postgres_database(purpose: str) -> Iterator[str]:
 
     The name carries the run id, so two runs on one server never drop each other's.
     """
-    import psycopg
-
     name = database_name(purpose)
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
@@ -470,8 +466,6 @@ def fresh_postgres_database(name: str) -> str:
 
     For bench/soak.py, which runs alone; the tests use ``postgres_database``.
     """
-    import psycopg
-
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
@@ -481,8 +475,6 @@ def fresh_postgres_database(name: str) -> str:
 def delete_queue(queue: str, broker: str | None = None) -> None:
     """Delete a queue of the run and its exchange (Celery names it alike) on ``broker``
     (default: the one this process's environment names, as Celery reads it)."""
-    from kombu import Connection
-
     url = broker or os.environ.get("CELERY_BROKER_URL") or "amqp://guest:guest@127.0.0.1:5672//"
     with Connection(url, connect_timeout=5) as connection:
         channel = connection.default_channel
