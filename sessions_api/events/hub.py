@@ -33,6 +33,7 @@ from sessions_api.events.store import (
     EventStoreUnavailable,
     StoredEvent,
     database_of,
+    of_running_loop,
     pubsub_name,
     store_config,
 )
@@ -197,11 +198,7 @@ _draining = False
 
 def hub() -> Hub:
     """The hub of the running event loop (made on first use, and again after a failure)."""
-    loop = asyncio.get_running_loop()
-    current = _hubs.get(loop)
-    if current is None:
-        current = _hubs[loop] = Hub()
-    return current
+    return of_running_loop(_hubs, Hub)
 
 
 def streams_draining() -> bool:

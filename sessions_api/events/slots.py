@@ -18,7 +18,12 @@ import weakref
 
 from sessions_api.conf import app_settings
 from sessions_api.events.hub import FAILED, Subscription
-from sessions_api.events.store import STORE_ERRORS, async_client, slots_refresh
+from sessions_api.events.store import (
+    STORE_ERRORS,
+    async_client,
+    of_running_loop,
+    slots_refresh,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +90,4 @@ _keepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SlotKeeper] = (
 
 def slot_keeper() -> SlotKeeper:
     """The keeper of the running event loop (an asyncio client belongs to one loop)."""
-    loop = asyncio.get_running_loop()
-    keeper = _keepers.get(loop)
-    if keeper is None:
-        keeper = _keepers[loop] = SlotKeeper()
-    return keeper
+    return of_running_loop(_keepers, SlotKeeper)

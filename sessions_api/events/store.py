@@ -27,8 +27,9 @@ import logging
 import os
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
@@ -202,6 +203,21 @@ def sync_client() -> redis.Redis:
     return client
 
 
+T = TypeVar("T")
+
+
+def of_running_loop(
+    registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T], make: Callable[[], T]
+) -> T:
+    """The running event loop's entry of ``registry``, made by ``make()`` on first use
+    (asyncio objects belong to one loop; the entry goes with its loop)."""
+    loop = asyncio.get_running_loop()
+    entry = registry.get(loop)
+    if entry is None:
+        entry = registry[loop] = make()
+    return entry
+
+
 _async_clients: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[str, redis.asyncio.Redis]
 ] = weakref.WeakKeyDictionary()
@@ -211,7 +227,7 @@ def async_client() -> redis.asyncio.Redis:
     """The running event loop's client (an asyncio client belongs to one loop); its
     streams share its pool, so idle streams hold no connection of their own."""
     url = _required_config().url
-    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    clients = of_running_loop(_async_clients, dict)
     client = clients.get(url)
     if client is None:
         client = clients[url] = redis.asyncio.Redis.from_url(url, **CLIENT_OPTIONS)
