@@ -1,14 +1,19 @@
-"""The serving model's own parts: the ASGI-to-WSGI environ, and the pinned copy of
-uvicorn-worker's ``_serve()`` (api_project/asgi_worker.py)."""
+"""The serving model's own parts: the ASGI-to-WSGI environ, the pinned copy of
+uvicorn-worker's ``_serve()`` (api_project/asgi_worker.py), and WhiteNoise in either
+of Django's middleware modes (api_project/middleware.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import textwrap
 
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
 from api_project.asgi_worker import UvicornWorker
+from api_project.middleware import WhiteNoiseMiddleware
 from api_project.serving import wsgi_environ
 
 # uvicorn-worker 0.4.0's _serve(), which api_project.asgi_worker copies with its Server.
@@ -65,3 +70,28 @@ def test_the_environ_is_what_gunicorn_would_give_django():
     assert environ["wsgi.url_scheme"] == "https"
     assert environ["wsgi.input"].read() == b'{"value":1}'
     assert "HTTP_CONTENT_TYPE" not in environ
+
+
+def test_whitenoise_serves_a_static_file_and_passes_the_rest_on_in_either_mode():
+    passed: list[str] = []
+
+    def sync_next(request: HttpRequest) -> HttpResponse:
+        passed.append(request.path)
+        return HttpResponse("next")
+
+    async def async_next(request: HttpRequest) -> HttpResponse:
+        return sync_next(request)
+
+    synchronous, asynchronous = WhiteNoiseMiddleware(sync_next), WhiteNoiseMiddleware(async_next)
+    assert (synchronous.is_async, asynchronous.is_async) == (False, True)
+    factory = RequestFactory()
+    for response in (
+        synchronous(factory.get("/static/console/console.js")),
+        asyncio.run(asynchronous(factory.get("/static/console/console.js"))),
+    ):
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/javascript")
+    assert passed == []
+    assert synchronous(factory.get("/api/v1/session/")).content == b"next"
+    assert asyncio.run(asynchronous(factory.get("/api/v1/session/"))).content == b"next"
+    assert passed == ["/api/v1/session/"] * 2
