@@ -81,24 +81,16 @@ def relay_run(
                 continue
             batch = outbox_relay_batch(size=batch_size, retry_after=timedelta(0))
         except DatabaseError as exc:
-            backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
-            logger.warning(
-                "Outbox relay: the database failed (%s); retrying in %.1f s.", exc, backoff
-            )
-            stop.wait(backoff)
+            backoff = _wait_longer(stop, backoff, f"the database failed ({exc})")
             continue
         published += batch.published
         if batch.error is not None:
-            backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
-            logger.warning(
-                "Outbox relay: published %d of %d, then the broker failed (%s); retrying "
-                "in %.1f s.",
-                batch.published,
-                batch.claimed,
-                batch.error,
+            backoff = _wait_longer(
+                stop,
                 backoff,
+                f"published {batch.published} of {batch.claimed}, then the broker failed "
+                f"({batch.error})",
             )
-            stop.wait(backoff)
             continue
         if backoff:
             logger.info("Outbox relay: the broker takes messages again.")
@@ -107,3 +99,11 @@ def relay_run(
         if batch.claimed < batch_size:
             stop.wait(poll_seconds)
     return published
+
+
+def _wait_longer(stop: threading.Event, backoff: float, what: str) -> float:
+    """Wait (0.5 s, doubling up to ``MAX_BACKOFF_SECONDS``) after a failure; the new wait."""
+    backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
+    logger.warning("Outbox relay: %s; retrying in %.1f s.", what, backoff)
+    stop.wait(backoff)
+    return backoff

@@ -169,15 +169,20 @@ def tasks_startable() -> QuerySet[TaskRecord]:
     return tasks_runnable().filter(~Exists(finished))
 
 
+def outbox_due() -> QuerySet[TaskOutbox]:
+    """The outbox's messages due now (an index range on ``due_at``)."""
+    return TaskOutbox.objects.filter(due_at__lte=timezone.now())
+
+
 def outbox_backlog(*, limit: int) -> int:
     """Messages due but not published (the broker away, or the relay behind), counted
     up to ``limit``: a bounded index range, cheap however long the backlog."""
-    return TaskOutbox.objects.filter(due_at__lte=timezone.now())[:limit].count()
+    return outbox_due()[:limit].count()
 
 
 def outbox_has_due() -> bool:
     """Whether any message is due (the relay's cheap look before it claims a batch)."""
-    return TaskOutbox.objects.filter(due_at__lte=timezone.now()).exists()
+    return outbox_due().exists()
 
 
 def task_cancel_requested(*, task_id: str) -> bool:

@@ -73,6 +73,7 @@ from tasks_api.selectors import (
     mail_recipients_reserved,
     mail_recipients_sent,
     outbox_backlog,
+    outbox_due,
     task_refresh,
     tasks_active_count,
     tasks_runnable,
@@ -307,13 +308,12 @@ def outbox_relay_batch(*, size: int, retry_after: timedelta = timedelta(0)) -> R
     deleted; at a broker failure the rest are due again after ``retry_after``. A
     cancelled task's row is dropped unpublished.
     """
-    now = timezone.now()
     with transaction.atomic():
-        due = TaskOutbox.objects.select_for_update(skip_locked=True).filter(due_at__lte=now)
+        due = outbox_due().select_for_update(skip_locked=True)
         claimed = list(due.order_by("due_at").values_list("pk", flat=True)[:size])
         if not claimed:
             return RelayBatch(claimed=0, published=0)
-        TaskOutbox.objects.filter(pk__in=claimed).update(due_at=now + RELAY_LEASE)
+        TaskOutbox.objects.filter(pk__in=claimed).update(due_at=timezone.now() + RELAY_LEASE)
     rows = TaskRecord.objects.filter(pk__in=claimed).values_list(
         "pk", "name", "args", "cancel_requested_at"
     )
