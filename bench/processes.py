@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -63,29 +64,49 @@ def run_json(command: list[str], *, env: dict[str, str], timeout: float) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-class Server:
-    """One gunicorn (the service's config, one sync worker) pinned to the server core."""
+class HttpProcess:
+    """One HTTP server process on a free port, pinned to the server core, logging to
+    ``LOGS``; ready once ``health_path`` answers 200."""
+
+    def __init__(
+        self,
+        name: str,
+        env: dict[str, str],
+        command: Callable[[int], list[str]],
+        *,
+        health_path: str = "/healthz",
+    ) -> None:
+        self.name = name
+        self.port = servers.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = LOGS / f"{name}-{self.port}.log"
+        self.health_path = health_path
+        self.process = spawn([*pinned(SERVER_CORE), *command(self.port)], env=env, log=self.log)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        try:
+            servers.wait_until_healthy(
+                self.process, self.base, timeout=timeout, path=self.health_path, name=self.name
+            )
+        except RuntimeError as error:
+            raise BenchError(f"{self.name} did not start; see {self.log}") from error
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+class Server(HttpProcess):
+    """One gunicorn (the service's config, one worker) pinned to the server core."""
 
     # bench.load.wrk finds the server it loads here, to read its worker's CPU time.
     by_port: ClassVar[dict[int, Server]] = {}
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        self.port = servers.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        Server.by_port[self.port] = self
-        self._worker: int | None = None
-        self.log = LOGS / f"{name}-{self.port}.log"
         # No --workers or --timeout: GUNICORN_* in the environment (bench/environment.py)
         # and the configuration decide, as they would in production.
-        command = [*pinned(SERVER_CORE), *servers.gunicorn_command(self.port)]
-        self.process = spawn(command, env=env, log=self.log)
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        try:
-            servers.wait_until_healthy(self.process, self.base, timeout=timeout)
-        except RuntimeError as error:
-            raise BenchError(f"{self.name} did not start; see {self.log}") from error
+        super().__init__(name, env, servers.gunicorn_command)
+        Server.by_port[self.port] = self
+        self._worker: int | None = None
 
     def worker_pid(self) -> int:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -105,4 +126,4 @@ class Server:
 
     def stop(self) -> None:
         Server.by_port.pop(self.port, None)
-        stop(self.process)
+        super().stop()

@@ -20,9 +20,17 @@ from typing import Any
 from bench.common import BENCH, LOGS, BenchError, Options, Results, log
 from bench.environment import ENGINES, engine_env, up, variant_env
 from bench.load import Browser, in_turn, wrk
-from bench.processes import LOAD_CORE, SERVER_CORE, Server, pinned, run_json, spawn, stop
+from bench.processes import (
+    LOAD_CORE,
+    SERVER_CORE,
+    HttpProcess,
+    Server,
+    pinned,
+    run_json,
+    spawn,
+    stop,
+)
 from bench.stats import median, per_round_ratios, percentile
-from tests import servers
 from tests.servers import celery_worker_command
 
 POLL_INTERVAL = 0.002  # seconds between polls, for the API client and for get() alike
@@ -36,7 +44,7 @@ FLOWER_SETUP = {
 }
 
 
-class Flower:
+class Flower(HttpProcess):
     """Flower's web process on the service's own Celery app, pinned like the servers.
 
     The same app module as the API's web process and worker, with the same environment,
@@ -56,37 +64,25 @@ class Flower:
             raise BenchError(
                 "Flower is not installed: pip install -r requirements-dev.txt"
             ) from error
-        self.port = servers.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = LOGS / f"flower-{self.port}.log"
-        command = [
-            *pinned(SERVER_CORE),
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            FLOWER_SETUP["celery_app"],
-            "--result-backend",
-            FLOWER_SETUP["result_backend"],
-            "flower",
-            "--address=127.0.0.1",
-            f"--port={self.port}",
-        ]
+
+        def command(port: int) -> list[str]:
+            return [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                FLOWER_SETUP["celery_app"],
+                "--result-backend",
+                FLOWER_SETUP["result_backend"],
+                "flower",
+                "--address=127.0.0.1",
+                f"--port={port}",
+            ]
+
         # Without it, Flower's API answers 401 to everyone unless basic auth or OAuth is
         # set up; the API under test is anonymous (a session cookie) too.
         env = {**env, "FLOWER_UNAUTHENTICATED_API": "true"}
-        self.process = spawn(command, env=env, log=self.log)
-
-    def wait_ready(self) -> None:
-        try:
-            servers.wait_until_healthy(
-                self.process, self.base, timeout=60, path="/healthcheck", name="flower"
-            )
-        except RuntimeError as error:
-            raise BenchError(f"Flower did not start; see {self.log}") from error
-
-    def stop(self) -> None:
-        stop(self.process)
+        super().__init__("flower", env, command, health_path="/healthcheck")
 
 
 def bench_tasks(options: Options, results: Results) -> None:
