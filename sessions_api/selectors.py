@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound
 
@@ -37,9 +39,21 @@ def session_owner_token(*, session: ApiSessionStore) -> str | None:
     before) is none: it owns nothing.
     """
     token = session.get(OWNER_KEY)
-    if not isinstance(token, str) or RetiredOwnerToken.objects.is_retired(token=token):
+    if not isinstance(token, str):
         return None
+    if _live_owner_tokens.get(session) == token:
+        return token
+    if RetiredOwnerToken.objects.is_retired(token=token):
+        return None
+    _live_owner_tokens[session] = token
     return token
+
+
+# The owner token each session store (one request's) was found to hold unretired, so the
+# lookup runs once a request however many parts of it ask. It goes with the store: a
+# token retired by another request from now on is seen by the next request, as before,
+# and one retired by this request has left its session (session_owner_token_retire).
+_live_owner_tokens: weakref.WeakKeyDictionary[SessionBase, str] = weakref.WeakKeyDictionary()
 
 
 def session_ends_at(*, session: ApiSessionStore) -> datetime | None:

@@ -12,11 +12,14 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_celery_results.models import TaskResult
 
 from api_project.celery import app
+from sessions_api.models import RetiredOwnerToken
 from tasks_api import broker, services
 from tasks_api.models import TaskOutbox, TaskRecord
 from tasks_api.policy import FAST_PATH_GRACE
@@ -59,6 +62,20 @@ def test_message_is_published_only_after_the_commit(published, django_capture_on
         }
     ]
     assert not TaskOutbox.objects.exists()  # sent: the row is gone
+
+
+def test_an_enqueue_looks_its_owner_token_up_once(published):
+    """The throttle and the service both ask whose the request is; the retired-token
+    lookup behind the answer runs once a request."""
+    client = Client()
+    client.csrf()
+    body = {"name": "demo.add", "args": ADD}
+    assert client.send("POST", "/api/v1/tasks/", body).status_code == 202  # the token
+    table = RetiredOwnerToken._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        assert client.send("POST", "/api/v1/tasks/", body).status_code == 202
+    lookups = [query for query in queries.captured_queries if table in query["sql"]]
+    assert len(lookups) == 1, lookups
 
 
 def test_a_publish_the_broker_refuses_stays_in_the_outbox_for_the_relay(
