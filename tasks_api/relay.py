@@ -6,12 +6,14 @@
    has.
 2. **The fast path.** A task due at once is published by the web process itself right
    after the commit (``transaction.on_commit``), with publisher confirms, and its row
-   deleted. Its row is written due ``FAST_PATH_GRACE`` later, so the relay leaves it
-   alone while that happens; should the process die between commit and publish, the
-   relay publishes it once the grace has passed. A publish that fails (the broker
-   away) is not an error: the row becomes due at once, the answer is still ``202``
-   with the task ``PENDING``, and for ``broker.PAUSE_SECONDS`` the process leaves its
-   publishing to the relay rather than make each request wait on a dead broker.
+   deleted: by the process's fast-path thread (``tasks_api.background``), so that the
+   answer waits for neither the broker nor the delete, and one delete serves all the
+   messages of a batch. Its row is written due ``FAST_PATH_GRACE`` later, so the
+   relay leaves it alone while that happens; should the process die between commit
+   and publish, the relay publishes it once the grace has passed. A publish that fails
+   (the broker away) is not an error: the row becomes due at once, the answer is
+   ``202`` with the task ``PENDING`` either way, and for ``broker.PAUSE_SECONDS`` the
+   process leaves its publishing to the relay rather than try a dead broker again.
 3. **Scheduled tasks** (``countdown`` or ``run_after``, up to
    ``TASKS_MAX_DELAY_SECONDS``) are held in the database, not by the broker or a
    worker: their row is due at their time, and the relay publishes them then. A

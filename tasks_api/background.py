@@ -1,0 +1,107 @@
+"""A thread of the process's own that takes work off the request path, in batches.
+
+The fast path of an enqueue (``tasks_api.relay``, step 2) publishes a task's message
+right after the commit. Done on the request's thread, every answer would wait for the
+broker's confirm and for the write that marks the message sent. Here a ``Batches``
+thread does it instead: the request hands its item over and answers, and the thread
+takes everything handed over meanwhile as one batch (one delete for all the messages
+it published, rather than a transaction each).
+
+Nothing is lost when the thread or its process dies: what it has not done is still in
+the outbox, which the relay publishes once the fast path's grace has passed. At a
+normal exit (``atexit``) the thread is given a short while to finish what it holds.
+
+One thread per process, started on the first ``submit``; a forked child (gunicorn's
+workers, Celery's pool) starts its own, never inheriting the parent's queue.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+
+
+class Batches(Generic[Item]):
+    """Runs ``handle`` on a thread of its own with what ``submit`` was given, up to
+    ``size`` items a call, in the order they came; at exit, waits ``exit_wait()``
+    seconds at most for what is left."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        handle: Callable[[list[Item]], None],
+        size: int,
+        exit_wait: Callable[[], float],
+    ) -> None:
+        self.name = name
+        self.handle = handle
+        self.size = size
+        self.exit_wait = exit_wait
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+        atexit.register(self._at_exit)
+
+    def _reset(self) -> None:
+        # Fresh state, also in a forked child: the parent's thread does not exist there,
+        # and its lock may have been held at the moment of the fork.
+        self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._unfinished = 0
+
+    def submit(self, item: Item) -> None:
+        """Hand ``item`` to the thread (started now if it is not running)."""
+        with self._idle:
+            self._unfinished += 1
+        self._queue.put(item)
+        if self._thread is None or not self._thread.is_alive():
+            with self._start_lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                    self._thread.start()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted so far is handled; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unfinished == 0, timeout=timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.size:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.handle(batch)
+            except Exception:
+                # The work is not lost (see the module docstring); the thread goes on.
+                logger.exception("%s: a batch of %d failed", self.name, len(batch))
+            finally:
+                # A connection that broke, or outlived CONN_MAX_AGE, is replaced next time.
+                close_old_connections()
+                with self._idle:
+                    self._unfinished -= len(batch)
+                    self._idle.notify_all()
+
+    def _at_exit(self) -> None:
+        if self._unfinished and not self.flush(self.exit_wait()):
+            logger.warning(
+                "%s: %d items left undone at exit (the relay takes them over)",
+                self.name,
+                self._unfinished,
+            )
