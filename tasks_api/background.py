@@ -73,6 +73,11 @@ class Batches(Generic[Item]):
                     self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                     self._thread.start()
 
+    @property
+    def unfinished(self) -> int:
+        """Items submitted and not yet handled."""
+        return self._unfinished
+
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far is handled; False on timeout."""
         with self._idle:

@@ -167,8 +167,14 @@ def task_enqueue(
     if countdown:
         run_after = now + timedelta(seconds=countdown)
     # Due at once: published right after the commit, unless this process saw the broker
-    # fail a moment ago (then the relay does it, and the request does not wait).
-    publish_now = (run_after is None or run_after <= now) and not broker.publishing_paused()
+    # fail a moment ago (then the relay does it, and no publish is tried for nothing),
+    # or its fast path is this far behind (a slow broker: that queue is in memory, and
+    # the relay is as quick from here).
+    publish_now = (
+        (run_after is None or run_after <= now)
+        and not broker.publishing_paused()
+        and _fast_path.unfinished < FAST_PATH_MAX_BEHIND
+    )
     record = TaskRecord(
         name=name,
         args=dict(serializer.validated_data),
@@ -288,6 +294,10 @@ def fast_path_flush(*, timeout: float) -> bool:
     tests and the benchmark, which look at the outbox or the queue right after."""
     return _fast_path.flush(timeout)
 
+
+# Messages handed to the fast path and not yet done beyond which an enqueue leaves its
+# message to the relay (see task_enqueue).
+FAST_PATH_MAX_BEHIND = 1000
 
 # Up to 100 messages a batch: what arrives while one batch is published waits for the
 # next, and a batch's one delete stays small. At exit, as long as a publish may take.

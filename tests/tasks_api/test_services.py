@@ -96,6 +96,20 @@ def test_a_publish_the_broker_refuses_stays_in_the_outbox_for_the_relay(
     assert row.attempts == 1 and "refused" in row.last_error
 
 
+def test_a_fast_path_too_far_behind_leaves_the_message_to_the_relay(
+    published, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(services, "FAST_PATH_MAX_BEHIND", 0)  # as if 1,000 were waiting
+    client = Client()
+    client.csrf()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.send("POST", "/api/v1/tasks/", {"name": "demo.add", "args": ADD})
+    assert response.status_code == 202
+    assert published == []
+    # Due at once: the relay's now, not after the fast path's grace.
+    assert TaskOutbox.objects.get(pk=response.json()["id"]).due_at <= timezone.now()
+
+
 def test_a_scheduled_task_is_held_in_the_outbox_until_it_is_due(
     published, django_capture_on_commit_callbacks
 ):
