@@ -45,8 +45,7 @@ class TaskCreateSerializer(serializers.Serializer):
             default=0,
             min_value=0,
             max_value=app_settings.TASKS_MAX_DELAY_SECONDS,
-            help_text="Seconds to wait before the task may start, up to "
-            "`TASKS_MAX_DELAY_SECONDS`.",
+            help_text="Seconds to wait before the task may start, up to `TASKS_MAX_DELAY_SECONDS`.",
         )
         fields["run_after"] = run_after
         return fields

@@ -149,8 +149,7 @@ def test_a_request_the_server_cannot_parse_gets_a_problem_document(database_env)
         host, port = base.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as connection:
             connection.sendall(
-                b"GET /api/v1/session/ HTTP/1.1\r\nHost: localhost\r\n"
-                b"Accept: text/\x0fhtml\r\n\r\n"
+                b"GET /api/v1/session/ HTTP/1.1\r\nHost: localhost\r\nAccept: text/\x0fhtml\r\n\r\n"
             )
             raw = b""
             while chunk := connection.recv(65536):
