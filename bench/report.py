@@ -482,6 +482,16 @@ def _tasks(data: dict[str, Any]) -> list[str]:
             "messages as that side answered for.",
             "",
         ]
+    if "api_cpu_us" in e:
+        out += [
+            "The web process's CPU time per enqueue (user + system, from /proc; the API's "
+            "includes its fast-path thread, which publishes after the answer): API "
+            f"{e['api_cpu_us']:.0f} µs, bare Django view {e['django_cpu_us']:.0f} µs "
+            f"(API ÷ view in CPU terms {e['django_cpu_us'] / e['api_cpu_us']:.2f}x). "
+            "Each run of the API is a new anonymous owner's: nothing runs the tasks of "
+            "these rounds, and an owner's unfinished tasks are counted on each enqueue.",
+            "",
+        ]
     relay = t.get("relay")
     if relay:
         out += [

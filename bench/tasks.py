@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import BENCH, LOGS, BenchError, Options, Results, log
 from bench.environment import ENGINES, engine_env, up, variant_env
-from bench.load import Browser, in_turn, wrk
+from bench.load import Browser, Sample, in_turn, wrk
 from bench.processes import (
     LOAD_CORE,
     SERVER_CORE,
@@ -121,11 +121,20 @@ def bench_tasks(options: Options, results: Results) -> None:
                 f"{by} answered {published} enqueues, but only {queued} messages were in {queue}"
             )
 
-    def loaded(port: int, mode: str, client: Browser, seconds: float) -> float:
-        """requests/s of one wrk run whose every answered request's message is queued."""
+    def loaded(port: int, mode: str, client: Browser, seconds: float) -> Sample:
+        """One wrk run whose every answered request's message is queued."""
         sample = wrk(port, mode, client, seconds, options.connections)
         purge(published=sample.requests, by=f"{mode} on :{port}")
-        return sample.rps
+        return sample
+
+    def api_owner() -> Browser:
+        """A new anonymous owner for one run of the API: nothing runs the tasks of these
+        rounds, so an owner's unfinished tasks pile up, and each enqueue counts them
+        (up to TASKS_MAX_ACTIVE_PER_OWNER); a new owner a run starts every run from none,
+        as the other sides start from an empty queue."""
+        owner = Browser(server.base)
+        owner.fetch_csrf()
+        return owner
 
     try:
         server.wait_ready()
@@ -159,6 +168,9 @@ def bench_tasks(options: Options, results: Results) -> None:
         for port, mode, client in sides.values():
             loaded(port, mode, client, options.warmup)
         rates: dict[str, list[float]] = {side: [] for side in ("raw", *sides)}
+        # The web process's CPU time per enqueue (the API's includes its fast-path
+        # thread's publishing): steadier than requests/s on a shared machine.
+        cpu_us: dict[str, list[float]] = {"api": [], "django": []}
         for round_no in range(options.rounds):
             for side in in_turn(tuple(rates), round_no):
                 if side == "raw":
@@ -170,10 +182,17 @@ def bench_tasks(options: Options, results: Results) -> None:
                     rates["raw"].append(out["rate"])
                     purge(published=out["published"], by="the raw apply_async loop")
                 else:
-                    rates[side].append(loaded(*sides[side], options.seconds))
+                    port, mode, client = sides[side]
+                    sample = loaded(
+                        port, mode, api_owner() if side == "api" else client, options.seconds
+                    )
+                    rates[side].append(sample.rps)
+                    if side in cpu_us:
+                        cpu_us[side].append(sample.cpu_us)
             log(
                 f"tasks round {round_no + 1}: raw {rates['raw'][-1]:.0f}/s, API "
-                f"{rates['api'][-1]:.0f}/s, bare Django view {rates['django'][-1]:.0f}/s, "
+                f"{rates['api'][-1]:.0f}/s ({cpu_us['api'][-1]:.0f} µs CPU each), bare "
+                f"Django view {rates['django'][-1]:.0f}/s ({cpu_us['django'][-1]:.0f} µs), "
                 f"Flower {rates['flower'][-1]:.0f}/s"
             )
         api_rates, raw_rates = rates["api"], rates["raw"]
@@ -197,6 +216,7 @@ def bench_tasks(options: Options, results: Results) -> None:
         count = 100
         api_ms: list[float] = []
         raw_ms: list[float] = []
+        browser = api_owner()  # none of the throughput rounds' tasks are this owner's
         for _ in range(5):  # warm: the worker's first tasks, connections on both sides
             api_roundtrip(browser, body)
         for round_no in range(options.rounds):
@@ -258,6 +278,11 @@ def bench_tasks(options: Options, results: Results) -> None:
                     round(x, 3) for x in per_round_ratios(api_rates, flower_rates)
                 ],
                 "flower": {**FLOWER_SETUP, "version": flower.version},
+                "api_cpu_us": median(cpu_us["api"]),
+                "django_cpu_us": median(cpu_us["django"]),
+                "rounds_api_cpu_us": [round(x, 1) for x in cpu_us["api"]],
+                "rounds_django_cpu_us": [round(x, 1) for x in cpu_us["django"]],
+                "fresh_owner_per_run": True,
             },
             "relay": {
                 "backlog": relay["messages"],
