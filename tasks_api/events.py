@@ -22,7 +22,7 @@ from rest_framework.renderers import JSONRenderer
 
 from sessions_api.events.store import event_publish_quietly, owner_channel, store_config
 from tasks_api.models import TaskRecord
-from tasks_api.selectors import task_detail, task_detail_queued, with_status
+from tasks_api.selectors import task_detail, task_detail_queued, task_one
 from tasks_api.serializers import TASK
 
 TASK_EVENT = "task"
@@ -55,9 +55,7 @@ def task_event_publish(*, task_id: str | uuid.UUID) -> None:
     """The task as it is stored now (no-op for a task that no longer exists)."""
     if store_config() is None:
         return
-    # Not first(): it would order by the model's ordering, which with the status
-    # annotation costs more to build than the whole read (a worker does this at each
-    # start, progress report and end).
-    record = next(iter(with_status(TaskRecord.objects.filter(pk=task_id)).order_by()[:1]), None)
+    # A worker does this at each start, progress report and end: the one-record read.
+    record = task_one(TaskRecord.objects.filter(pk=task_id))
     if record is not None:
         _publish(record=record, detail=task_detail(record=record))

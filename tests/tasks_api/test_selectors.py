@@ -1,6 +1,7 @@
-"""The counts of the enqueue path, which are written out in SQL for speed, agree with
-the ORM's definitions they stand for: ``with_status()`` for unfinished tasks, and
-``outbox_due()`` for the backlog.
+"""The second copies of the status rules, kept for speed, agree with the first: the
+enqueue path's counts written out in SQL with ``with_status()`` (unfinished tasks) and
+``outbox_due()`` (the backlog), and the one-record read's status in Python
+(``task_status``) with ``with_status()``'s SQL ``CASE``.
 
 Every kind of record is built (each status, each owner kind, scheduled, old, lost),
 then each count is compared with the same set computed through the ORM.
@@ -9,6 +10,7 @@ then each count is compared with the same set computed through the ORM.
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,6 +23,7 @@ from tasks_api.selectors import (
     Owner,
     outbox_backlog,
     outbox_due,
+    task_one,
     tasks_active_count,
     with_status,
 )
@@ -102,3 +105,18 @@ def test_the_backlog_counts_what_outbox_due_holds():
     assert 0 < expected < TaskOutbox.objects.count()  # scheduled rows are not due
     assert outbox_backlog(limit=10_000) == expected
     assert outbox_backlog(limit=2) == 2
+
+
+def test_a_single_read_has_the_status_with_status_gives_every_kind_of_record(
+    django_assert_num_queries,
+):
+    owner = _owners()[1]
+    _records(owner)
+    annotated = {record.pk: record.status for record in with_status(TaskRecord.objects.all())}
+    assert set(annotated.values()) == {*STATES}  # every status is among them
+    for pk, status in annotated.items():
+        with django_assert_num_queries(1):  # the result row comes with the record
+            record = task_one(TaskRecord.objects.filter(pk=pk))
+        assert record is not None
+        assert record.status == status, (pk, record.cancel_requested_at, record.started_at)
+    assert task_one(TaskRecord.objects.filter(pk=uuid.uuid4())) is None
