@@ -9,7 +9,8 @@ it published, rather than a transaction each).
 
 Nothing is lost when the thread or its process dies: what it has not done is still in
 the outbox, which the relay publishes once the fast path's grace has passed. At a
-normal exit (``atexit``) the thread is given a short while to finish what it holds.
+normal exit (``atexit``) the thread is given a short while to finish what it holds,
+and its database connections are closed.
 
 One thread per process, started on the first ``submit``; a forked child (gunicorn's
 workers, Celery's pool) starts its own, never inheriting the parent's queue.
@@ -23,19 +24,22 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 
+# What stop() hands the thread: finish what came before, then end.
+_STOP: Any = object()
+
 
 class Batches(Generic[Item]):
     """Runs ``handle`` on a thread of its own with what ``submit`` was given, up to
     ``size`` items a call, in the order they came; at exit, waits ``exit_wait()``
-    seconds at most for what is left."""
+    seconds at most for what is left (``stop``)."""
 
     def __init__(
         self,
@@ -64,14 +68,32 @@ class Batches(Generic[Item]):
 
     def submit(self, item: Item) -> None:
         """Hand ``item`` to the thread (started now if it is not running)."""
-        with self._idle:
-            self._unfinished += 1
-        self._queue.put(item)
-        if self._thread is None or not self._thread.is_alive():
-            with self._start_lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                    self._thread.start()
+        # Under the lock, so that no item can come after a stop()'s, unseen.
+        with self._start_lock:
+            with self._idle:
+                self._unfinished += 1
+            self._queue.put(item)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Let the thread finish what it was given, close its database connections and
+        end; False if it had not within ``timeout``. A later ``submit`` starts a new one.
+
+        At exit, and before a test run drops its databases (PostgreSQL drops none that a
+        connection still uses).
+        """
+        with self._start_lock:
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                return True
+            self._queue.put(_STOP)
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+            self._thread = None
+            return True
 
     @property
     def unfinished(self) -> int:
@@ -84,27 +106,38 @@ class Batches(Generic[Item]):
             return self._idle.wait_for(lambda: self._unfinished == 0, timeout=timeout)
 
     def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.size:
+        stopping = False
+        while not stopping:
+            batch: list[Item] = []
+            item = self._queue.get()
+            while item is not _STOP:
+                batch.append(item)
+                if len(batch) == self.size:
+                    break
                 try:
-                    batch.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            try:
-                self.handle(batch)
-            except Exception:
-                # The work is not lost (see the module docstring); the thread goes on.
-                logger.exception("%s: a batch of %d failed", self.name, len(batch))
-            finally:
-                # A connection that broke, or outlived CONN_MAX_AGE, is replaced next time.
-                close_old_connections()
-                with self._idle:
-                    self._unfinished -= len(batch)
-                    self._idle.notify_all()
+            stopping = item is _STOP
+            if batch:
+                self._handle(batch)
+        connections.close_all()
+
+    def _handle(self, batch: list[Item]) -> None:
+        try:
+            self.handle(batch)
+        except Exception:
+            # The work is not lost (see the module docstring); the thread goes on.
+            logger.exception("%s: a batch of %d failed", self.name, len(batch))
+        finally:
+            # A connection that broke, or outlived CONN_MAX_AGE, is replaced next time.
+            close_old_connections()
+            with self._idle:
+                self._unfinished -= len(batch)
+                self._idle.notify_all()
 
     def _at_exit(self) -> None:
-        if self._unfinished and not self.flush(self.exit_wait()):
+        if not self.stop(self.exit_wait()) and self._unfinished:
             logger.warning(
                 "%s: %d items left undone at exit (the relay takes them over)",
                 self.name,

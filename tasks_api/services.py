@@ -295,6 +295,13 @@ def fast_path_flush(*, timeout: float) -> bool:
     return _fast_path.flush(timeout)
 
 
+def fast_path_stop(*, timeout: float) -> bool:
+    """End this process's fast-path thread once it has done what it was handed, its
+    database connections closed (a later enqueue starts it again); False when
+    ``timeout`` ran out. For a test run, before it drops its databases."""
+    return _fast_path.stop(timeout)
+
+
 # Messages handed to the fast path and not yet done beyond which an enqueue leaves its
 # message to the relay (see task_enqueue).
 FAST_PATH_MAX_BEHIND = 1000

@@ -16,7 +16,7 @@ import pytest
 from django.test import override_settings
 
 from sessions_api.engines import ENGINE_MODULES as SESSION_ENGINES
-from tasks_api import broker
+from tasks_api import broker, services
 from tests.namespace import (
     KEY_PREFIX,
     LOG_DIR,
@@ -121,6 +121,14 @@ def _clean_cache() -> Iterator[None]:
 
 # A test that needs a real server takes the fixture named for it (or one that does),
 # never only a check at run time: collection sees the fixture and marks the test.
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's test databases; before they are dropped, this process's fast-path
+    thread ends and closes its connections (PostgreSQL drops no database in use)."""
+    yield
+    assert services.fast_path_stop(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> None:
     """The run's Redis at 127.0.0.1:6379, which is also this process's cache."""

@@ -15,8 +15,8 @@ from tasks_api.background import Batches
 WAIT = 10.0  # seconds; a bound on waits that end at once when the code works
 
 
-def _batches(handle, size: int = 100) -> Batches[int]:
-    return Batches(name="test-batches", handle=handle, size=size, exit_wait=lambda: 0.0)
+def _batches(handle, size: int = 100, name: str = "test-batches") -> Batches[int]:
+    return Batches(name=name, handle=handle, size=size, exit_wait=lambda: 1.0)
 
 
 def test_items_are_handled_in_order_and_what_comes_meanwhile_is_one_batch():
@@ -97,3 +97,24 @@ def test_a_forked_child_starts_its_own_thread():
     assert done is True
     assert child_seen == [(os.getpid(), 1), (pid, 2)]
     assert seen == [(os.getpid(), 1)]  # the parent's thread never saw the child's item
+
+
+def test_stop_finishes_what_came_before_and_a_later_submit_starts_again():
+    seen: list[int] = []
+    names: list[str] = []
+
+    def handle(batch: list[int]) -> None:
+        names.append(threading.current_thread().name)
+        seen.extend(batch)
+
+    batches = _batches(handle, name="test-batches-stopped")
+    assert batches.stop(WAIT)  # nothing started: nothing to stop
+    for item in range(3):
+        batches.submit(item)
+    assert batches.stop(WAIT)
+    assert seen == [0, 1, 2] and batches.unfinished == 0
+    assert not [t for t in threading.enumerate() if t.name == "test-batches-stopped"]
+    batches.submit(3)
+    assert batches.flush(WAIT)
+    assert seen == [0, 1, 2, 3]
+    assert batches.stop(WAIT)
