@@ -291,7 +291,7 @@ def _tasks_queued(items: list[tuple[TaskRecord, bool]]) -> None:
 def fast_path_flush(*, timeout: float) -> bool:
     """Wait until this process's fast path has done what it was handed (its events sent,
     its messages published or left to the relay); False when ``timeout`` ran out. For
-    tests and the benchmark, which look at the outbox or the queue right after."""
+    tests that look at the outbox right after a request."""
     return _fast_path.flush(timeout)
 
 
