@@ -281,9 +281,7 @@ def _tasks_queued(items: list[tuple[TaskRecord, bool]]) -> None:
         return
     if broker.publishing_paused():
         # A publish failed in this process a moment ago: the relay's, at once.
-        TaskOutbox.objects.filter(pk__in=[pk for pk, _, _ in messages]).update(
-            due_at=timezone.now()
-        )
+        _outbox_due_again(task_ids=[pk for pk, _, _ in messages], due_at=timezone.now())
         return
     _outbox_publish(messages=messages, retry_at=None)
 
@@ -353,9 +351,14 @@ def _outbox_publish(
         TaskOutbox.objects.filter(pk=failed).update(
             due_at=due_at, attempts=F("attempts") + 1, last_error=error[:500]
         )
-        if untried:  # not tried at all: due again, with no attempt counted
-            TaskOutbox.objects.filter(pk__in=untried).update(due_at=due_at)
+        if untried:
+            _outbox_due_again(task_ids=untried, due_at=due_at)
     return RelayBatch(claimed=len(messages), published=len(sent), error=error)
+
+
+def _outbox_due_again(*, task_ids: list[Any], due_at: datetime) -> None:
+    """Messages not tried at all: due again at ``due_at``, with no attempt counted."""
+    TaskOutbox.objects.filter(pk__in=task_ids).update(due_at=due_at)
 
 
 def outbox_relay_batch(*, size: int, retry_after: timedelta = timedelta(0)) -> RelayBatch:
