@@ -108,20 +108,26 @@ class Batches(Generic[Item]):
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[Item] = []
-            item = self._queue.get()
-            while item is not _STOP:
-                batch.append(item)
-                if len(batch) == self.size:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            stopping = item is _STOP
+            batch, stopping = self._take()
             if batch:
                 self._handle(batch)
         connections.close_all()
+
+    def _take(self) -> tuple[list[Item], bool]:
+        """The next batch: waits for one item, then takes what else is there, up to
+        ``size``; and whether stop() came (nothing after it is taken)."""
+        batch: list[Item] = []
+        item = self._queue.get()
+        while item is not _STOP and len(batch) < self.size - 1:
+            batch.append(item)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+        if item is _STOP:
+            return batch, True
+        batch.append(item)
+        return batch, False
 
     def _handle(self, batch: list[Item]) -> None:
         try:
