@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from api_project.celery import app as celery_app
+from tasks_api import services
 from tests.servers import celery_worker_command, delete_queue, start_process, wait_until_ready
 from tests.support.clients import Client
 from tests.support.polling import FINAL
@@ -156,7 +157,11 @@ def enqueue(client: Client, name: str, args: dict[str, Any] | None = None, **ext
 def broker_at(
     url: str, monkeypatch: pytest.MonkeyPatch, transport_options: dict[str, Any] | None = None
 ) -> Iterator[None]:
-    """Point this process's Celery app at another broker URL, fresh pools included."""
+    """Point this process's Celery app at another broker URL, fresh pools included.
+
+    The block ends once the fast path has done what the block's requests handed it, so
+    that none of their messages reaches the real broker after the block.
+    """
 
     def reset_pools() -> None:
         # Forget, not close: kombu keeps pools per connection URL process-wide and hands
@@ -175,6 +180,7 @@ def broker_at(
         try:
             yield
         finally:
+            services.fast_path_flush(timeout=60)
             reset_pools()
     reset_pools()
 
