@@ -12,11 +12,15 @@ buckets, not the pair bucket of the user's own address: the user is locked out t
 only once the looser username-wide bucket is full.
 
 The count is *reserved* before the password is checked (``login_attempt_reserve``),
-with ``cache.add`` and ``cache.incr``, which Redis and Memcached do atomically: N
-parallel guesses get N different counts, so at most the limit of them reach the
-password hash. A right password gives its reservation back, so only failures count.
-DRF's throttles (and django-axes) read the history and write it later, after the
-password check; parallel guesses all pass that read.
+in every bucket at once or in none (``buckets_reserve``): on Redis one script that
+reads, checks and counts, which Redis runs alone; on another cache ``cache.add`` and
+``cache.incr``, which Memcached does atomically too. Either way N parallel guesses get
+N different counts, so at most the limit of them reach the password hash. A right
+password gives its reservation back, so only failures count. DRF's throttles (and
+django-axes) read the history and write it later, after the password check; parallel
+guesses all pass that read.
+
+The enqueue limits of ``tasks_api`` count in buckets of the same kind.
 """
 
 from __future__ import annotations
@@ -26,18 +30,20 @@ import ipaddress
 import math
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest
+from redis.exceptions import NoScriptError
 from rest_framework.throttling import SimpleRateThrottle
 
 from sessions_api.client import client_ip
 from sessions_api.conf import app_settings
+from sessions_api.engines.django_internals import redis_client
 from sessions_api.errors import LoginThrottled
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -67,10 +73,12 @@ class Rate:
 
 @dataclass(frozen=True)
 class Reservation:
-    """What ``Bucket.reserve()`` did: counted the event under ``key``, or (``key`` None)
-    found the bucket full, with room again in ``wait`` seconds."""
+    """What a reservation did: counted the event (``granted``) under ``keys``, one per
+    bucket, or found a bucket full and counted nothing, with room again in ``wait``
+    seconds."""
 
-    key: str | None
+    granted: bool
+    keys: tuple[str, ...] = ()
     wait: float = 0.0
 
 
@@ -84,6 +92,11 @@ class Bucket:
 
     def key(self, window: int) -> str:
         return f"sessions_api:throttle:{self.scope}:{self.ident}:{window}"
+
+    @property
+    def ttl(self) -> int:
+        """How long a window's count is kept: through the next window, and then some."""
+        return 2 * self.rate.seconds + _CLOCK_SKEW_SECONDS
 
     def previous_key(self, now: float) -> str:
         """The key of the window before the one ``now`` falls in."""
@@ -103,17 +116,102 @@ class Bucket:
         seconds = self.rate.seconds
         window, into = divmod(now, seconds)
         key = self.key(int(window))
-        count = _incr(key, timeout=2 * seconds + _CLOCK_SKEW_SECONDS)
+        count = _incr(key, timeout=self.ttl)
         if previous is None:
             previous = int(cache.get(self.previous_key(now), 0))
         previous = max(0, previous)
         if previous * (1 - into / seconds) + count <= self.rate.limit:
-            return Reservation(key=key)
+            return Reservation(granted=True, keys=(key,))
         release(key)
-        wait = _seconds_until_room(
-            limit=self.rate.limit, previous=previous, current=count - 1, into=into, seconds=seconds
+        return Reservation(granted=False, wait=self.wait(now, previous=previous, current=count - 1))
+
+    def wait(self, now: float, *, previous: int, current: int) -> float:
+        """Seconds until one more event fits, with ``previous`` events counted in the
+        window before ``now``'s and ``current`` in ``now``'s."""
+        into = now % self.rate.seconds
+        return _seconds_until_room(
+            limit=self.rate.limit,
+            previous=max(0, previous),
+            current=max(0, current),
+            into=into,
+            seconds=self.rate.seconds,
         )
-        return Reservation(key=None, wait=wait)
+
+
+# The reservation in every bucket at once (see buckets_reserve): KEYS are each bucket's
+# current and previous window, ARGV each bucket's limit, the previous window's weight
+# and the current window's time to live. Nothing is counted unless every bucket has
+# room; then the answer is 0, else the (1-based) bucket that is full and its counts.
+_RESERVE = """
+local n = #KEYS / 2
+for i = 1, n do
+  local current = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+  local previous = math.max(0, tonumber(redis.call('GET', KEYS[2 * i]) or '0'))
+  local limit, weight = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+  if previous * weight + math.max(0, current) + 1 > limit then
+    return {i, current, previous}
+  end
+end
+for i = 1, n do
+  if redis.call('INCR', KEYS[2 * i - 1]) == 1 then
+    redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[3 * i])
+  end
+end
+return {0}
+"""
+# Redis names a script by its SHA-1 (EVALSHA), so that the script is not sent each time.
+_RESERVE_SHA = hashlib.sha1(_RESERVE.encode(), usedforsecurity=False).hexdigest()
+
+
+def buckets_reserve(*, buckets: Sequence[Bucket], now: float) -> Reservation:
+    """Count one event at ``now`` in every one of ``buckets`` if each has room for it,
+    else in none: granted with the counted keys (``release()`` each to take the event
+    back), or refused with the wait of the first full bucket.
+
+    On Redis one round trip, a script that checks and counts as one step, so that no
+    other caller's event comes between; on another cache each bucket in turn
+    (``Bucket.reserve``), the ones counted already given back when a later one is full.
+    """
+    if not buckets:
+        return Reservation(granted=True)
+    windows = [int(now // bucket.rate.seconds) for bucket in buckets]
+    keys = [bucket.key(window) for bucket, window in zip(buckets, windows, strict=True)]
+    stored = [cache.make_and_validate_key(key) for key in keys]
+    # The cache itself: ``cache`` is a proxy, which is no RedisCache.
+    client = redis_client(caches[DEFAULT_CACHE_ALIAS], key=stored[0], write=True)
+    if client is None:
+        return _buckets_reserve_in_turn(buckets=buckets, now=now)
+    script_keys: list[str] = []
+    script_args: list[float | int] = []
+    for bucket, window, key in zip(buckets, windows, stored, strict=True):
+        script_keys += [key, cache.make_and_validate_key(bucket.key(window - 1))]
+        into = now - window * bucket.rate.seconds
+        script_args += [bucket.rate.limit, 1 - into / bucket.rate.seconds, bucket.ttl]
+    try:
+        answer = client.evalsha(_RESERVE_SHA, len(script_keys), *script_keys, *script_args)
+    except NoScriptError:  # a Redis that has not seen the script yet (or was restarted)
+        answer = client.eval(_RESERVE, len(script_keys), *script_keys, *script_args)
+    full = int(answer[0])
+    if full == 0:
+        return Reservation(granted=True, keys=tuple(keys))
+    current, previous = int(answer[1]), int(answer[2])
+    wait = buckets[full - 1].wait(now, previous=previous, current=current)
+    return Reservation(granted=False, wait=wait)
+
+
+def _buckets_reserve_in_turn(*, buckets: Sequence[Bucket], now: float) -> Reservation:
+    # The previous windows' counts only weigh in: one read for every bucket.
+    previous_keys = [bucket.previous_key(now) for bucket in buckets]
+    counts = cache.get_many(previous_keys)
+    keys: list[str] = []
+    for bucket, previous_key in zip(buckets, previous_keys, strict=True):
+        reservation = bucket.reserve(now, previous=int(counts.get(previous_key, 0)))
+        if not reservation.granted:
+            for key in keys:
+                release(key)
+            return reservation
+        keys += reservation.keys
+    return Reservation(granted=True, keys=tuple(keys))
 
 
 def release(key: str) -> None:
@@ -224,25 +322,16 @@ def login_attempt_reserve(*, request: HttpRequest | None, username: str) -> Iter
     A throttled attempt is not counted, so being throttled does not prolong it.
     """
     address = client_ip(request) if request is not None else None
-    now = time.time()
     buckets = login_buckets(address=address, username=username)
-    # The previous windows' counts only weigh in: one read for every bucket.
-    counts = cache.get_many([bucket.previous_key(now) for bucket in buckets])
-    keys: list[str] = []
-    for bucket in buckets:
-        previous = int(counts.get(bucket.previous_key(now), 0))
-        reservation = bucket.reserve(now, previous=previous)
-        if reservation.key is None:
-            for key in keys:
-                release(key)
-            raise LoginThrottled(wait=max(1, math.ceil(reservation.wait)))
-        keys.append(reservation.key)
+    reservation = buckets_reserve(buckets=buckets, now=time.time())
+    if not reservation.granted:
+        raise LoginThrottled(wait=max(1, math.ceil(reservation.wait)))
     attempt = LoginAttempt()
     try:
         yield attempt
     finally:
         if not attempt.is_failure:
-            for key in keys:
+            for key in reservation.keys:
                 release(key)
 
 

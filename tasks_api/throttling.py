@@ -1,57 +1,75 @@
-"""Rate limits on enqueuing tasks: per owner, and per client address for anonymous owners."""
+"""Rate limits on enqueuing tasks: per owner, and per client address for anonymous owners.
+
+Both are counted as one reservation (``sessions_api.throttling.buckets_reserve``): on
+Redis a single round trip that checks and counts every bucket at once, so that parallel
+enqueues cannot pass a rate, and a request refused by one bucket is counted in none.
+Each bucket is a sliding window over the configured cache (shared only when that cache
+is), like the failed-login buckets.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from typing import Any
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from sessions_api.engines import api_session
-from sessions_api.throttling import client_address_key
+from sessions_api.throttling import Bucket, Rate, buckets_reserve, client_address_key
 from tasks_api.conf import app_settings
 from tasks_api.selectors import task_owner
 
 
-class TaskEnqueueThrottle(SimpleRateThrottle):
-    """``TASKS_ENQUEUE_RATE`` enqueues per owner: the user, or the anonymous session.
+class TaskEnqueueThrottle(BaseThrottle):
+    """``TASKS_ENQUEUE_RATE`` enqueues per owner (the user, or the anonymous session),
+    and ``TASKS_ENQUEUE_ADDRESS_RATE`` by every anonymous owner of one client address.
 
-    An anonymous caller without a session yet (or one dropping its cookies) counts
-    against its client address instead, so starting fresh sessions does not escape
-    the limit. The counts live in the configured cache (shared only when that cache is).
+    An anonymous caller without a session yet (or one dropping its cookies) counts its
+    own rate against its client address, so starting fresh sessions does not escape the
+    limit. The address budget is what an address's anonymous owners share, so opening
+    sessions does not multiply the rate; logged-in users are not counted there (their
+    own rate follows them, whatever their address). The address is
+    ``sessions_api.throttling.client_address_key``, as for every address-keyed throttle.
     """
 
-    scope = "tasks_enqueue"
+    def __init__(self) -> None:
+        self._wait = 0.0
 
-    def get_rate(self) -> str:
-        # Read at request time, so an overridden setting applies (tests, reloads).
-        rate: str = app_settings.TASKS_ENQUEUE_RATE
-        return rate
+    def allow_request(self, request: Any, view: Any) -> bool:
+        reservation = buckets_reserve(buckets=task_enqueue_buckets(request), now=time.time())
+        self._wait = reservation.wait
+        return reservation.granted
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        owner = task_owner(user=request.user, session=api_session(request))
-        ident = owner.ident if owner is not None else f"address:{client_address_key(request)}"
-        digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
-        return self.cache_format % {"scope": self.scope, "ident": digest}
+    def wait(self) -> float:
+        # Whole seconds, at least one: Retry-After is an integer, and 0 would invite a
+        # retry that is refused again.
+        return max(1, math.ceil(self._wait))
 
 
-class TaskEnqueueAddressThrottle(SimpleRateThrottle):
-    """``TASKS_ENQUEUE_ADDRESS_RATE`` enqueues by every anonymous owner of one address.
+def task_enqueue_buckets(request: Any) -> list[Bucket]:
+    """The buckets an enqueue of ``request``'s caller counts in (a rate set to None is
+    no bucket)."""
+    user = request.user
+    owner = task_owner(user=user, session=api_session(request))
+    address = client_address_key(request)
+    ident = owner.ident if owner is not None else f"address:{address}"
+    candidates = [
+        ("tasks_enqueue", _digest(ident), app_settings.TASKS_ENQUEUE_RATE),
+        (
+            "tasks_enqueue_address",
+            _digest(address),
+            None if user.is_authenticated else app_settings.TASKS_ENQUEUE_ADDRESS_RATE,
+        ),
+    ]
+    return [
+        Bucket(scope=scope, ident=digest, rate=rate)
+        for scope, digest, setting in candidates
+        if (rate := Rate.parse(setting)) is not None
+    ]
 
-    Each fresh session is a new owner with its own ``TASKS_ENQUEUE_RATE``; this budget
-    is what they share, so opening sessions does not multiply the rate. Logged-in users
-    are not counted here (their own rate follows them, whatever their address). The
-    address is ``sessions_api.throttling.client_address_key``, as for every address-keyed
-    throttle.
-    """
 
-    scope = "tasks_enqueue_address"
-
-    def get_rate(self) -> str:
-        rate: str = app_settings.TASKS_ENQUEUE_ADDRESS_RATE
-        return rate
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        if request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": client_address_key(request)}
+def _digest(ident: str) -> str:
+    # Owner idents and addresses can be long; cache keys should not be.
+    return hashlib.sha256(ident.encode()).hexdigest()[:32]

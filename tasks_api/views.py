@@ -36,7 +36,7 @@ from tasks_api.serializers import (
     TaskSerializer,
     TaskTypeSerializer,
 )
-from tasks_api.throttling import TaskEnqueueAddressThrottle, TaskEnqueueThrottle
+from tasks_api.throttling import TaskEnqueueThrottle
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -233,7 +233,7 @@ class TaskViewSet(ApiGenericViewSet):
 
     def get_throttles(self) -> list[Any]:
         if self.action == "create":
-            return [TaskEnqueueThrottle(), TaskEnqueueAddressThrottle()]
+            return [TaskEnqueueThrottle()]
         return super().get_throttles()
 
     def _owner(self) -> selectors.Owner | None:

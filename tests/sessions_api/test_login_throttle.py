@@ -10,7 +10,6 @@ import pytest
 from django.test import Client as DjangoClient
 from django.test import override_settings
 
-from sessions_api.throttling import Bucket, Rate
 from tests.factories import PASSWORD, make_user
 from tests.servers import HttpSession, gunicorn, manage, service_env
 from tests.support.api import LOGIN, login
@@ -36,22 +35,6 @@ def guess(client: Client, username: str, password: str = WRONG):
 def assert_throttled(response) -> None:
     problem(response, 429, "throttled")
     assert int(response["Retry-After"]) >= 1
-
-
-def test_a_burst_at_a_window_boundary_gets_the_limit_not_twice_it():
-    """The sliding window: the last window's count still weighs at the start of the
-    next, so the limit cannot be spent twice within a few seconds (the real cache,
-    explicit clock values)."""
-    bucket = Bucket(scope="test", ident="boundary", rate=Rate(limit=5, seconds=60))
-    end_of_window = 60 * 1000 + 59.0
-    assert all(bucket.reserve(end_of_window).key for _ in range(5))
-    full = bucket.reserve(end_of_window + 2)  # two seconds later, in the next window
-    assert full.key is None
-    # The previous window's 5 weigh 5 * (1 - t/60) at t seconds into this one; a sixth
-    # fits once that is at most 4, at t = 12.
-    assert full.wait == pytest.approx(11.0)
-    assert bucket.reserve(end_of_window + 1 + 11.5).key is None
-    assert bucket.reserve(end_of_window + 1 + 12.5).key is not None
 
 
 @pytest.mark.django_db

@@ -91,6 +91,27 @@ def test_one_ipv6_network_shares_one_enqueue_budget():
     _accepted(enqueue(_anonymous(), "demo.add", ADD, headers={"REMOTE_ADDR": "2001:db8:1:3::1"}))
 
 
+@pytest.mark.django_db
+@override_settings(TASKS_ENQUEUE_RATE="2/min", TASKS_ENQUEUE_ADDRESS_RATE="2/min")
+def test_an_enqueue_refused_by_its_address_spends_nothing_of_its_owner_rate():
+    def at(host: int) -> dict[str, str]:
+        return {"headers": {"REMOTE_ADDR": f"192.0.2.{host}"}}
+
+    # Two anonymous owners, each from an address of its own (a first enqueue counts
+    # against the address: the session has no owner before it).
+    mine, other = _anonymous(), _anonymous()
+    _accepted(enqueue(mine, "demo.add", ADD, **at(1)))
+    _accepted(enqueue(other, "demo.add", ADD, **at(2)))
+    # At a third address the other owner spends the address's two...
+    _accepted(enqueue(other, "demo.add", ADD, **at(3)))
+    _accepted(enqueue(other, "demo.add", ADD, **at(3)))
+    _throttled(enqueue(mine, "demo.add", ADD, **at(3)))
+    # ...which was no enqueue of mine: elsewhere I still have both of my own.
+    _accepted(enqueue(mine, "demo.add", ADD, **at(4)))
+    _accepted(enqueue(mine, "demo.add", ADD, **at(5)))
+    _throttled(enqueue(mine, "demo.add", ADD, **at(6)))
+
+
 # --- TASKS_MAX_ACTIVE_PER_OWNER ---------------------------------------------------
 
 
@@ -208,6 +229,7 @@ def _parallel(clients: list[Client], name: str, args: dict) -> list[int]:
 @pytest.mark.parametrize(
     ("name", "args", "limits", "accepted"),
     [
+        ("demo.add", ADD, {"TASKS_ENQUEUE_RATE": "3/min"}, 3),
         ("demo.add", ADD, {"TASKS_MAX_ACTIVE_PER_OWNER": 3}, 3),
         (
             "mail.send",
@@ -216,7 +238,7 @@ def _parallel(clients: list[Client], name: str, args: dict) -> list[int]:
             2,
         ),
     ],
-    ids=["active", "mail"],
+    ids=["rate", "active", "mail"],
 )
 def test_parallel_enqueues_of_one_owner_cannot_pass_a_limit(
     transactional_db, published, name, args, limits, accepted
