@@ -188,13 +188,26 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``; a dependency that is down is answered 503, not 500."""
+    """``handler500``; a dependency that is down is answered 503, not 500, on Django's
+    HTML pages too (the admin's login with the cache down, say): the server is not at
+    fault, and the request may well succeed once the dependency is back."""
     exc = sys.exc_info()[1]
+    down = isinstance(exc, DEPENDENCY_ERRORS)
     if _wants_problem(request):
-        if isinstance(exc, DEPENDENCY_ERRORS):
+        if down:
             return django_problem(ServiceUnavailable())
         return django_problem(exceptions.APIException("The server failed to answer this request."))
+    if down:
+        return HttpResponse(_UNAVAILABLE_PAGE, status=ServiceUnavailable.status_code)
     return defaults.server_error(request)
+
+
+# Plain, like Django's own 500 page when there is no 500.html: nothing here may need
+# the dependency that is down (a template loader, a database).
+_UNAVAILABLE_PAGE = (
+    "<!doctype html>\n<title>Service unavailable</title>\n<h1>Service unavailable</h1>\n"
+    "<p>A service this page needs is not answering. Try again in a moment.</p>\n"
+)
 
 
 __all__ = [

@@ -6,17 +6,9 @@ import pytest
 from django.test import override_settings
 
 from tests.settings import REDIS_AVAILABLE
+from tests.support.caches import DEAD_CACHE, LOCMEM_CACHE
 from tests.support.clients import Client
 from tests.support.engines import any_engine
-
-# A Redis cache where nothing listens: the cache is a server, and it is down.
-DEAD_CACHE = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_connect_timeout": 0.5},
-    }
-}
 
 
 @pytest.fixture
@@ -46,7 +38,7 @@ def test_readyz_reports_each_check_with_latency(client, engine, only_core_checks
         assert body["checks"]["cache"]["ok"] is True
 
 
-@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+@override_settings(CACHES=LOCMEM_CACHE)
 def test_readyz_leaves_out_a_local_memory_cache(db, only_core_checks):
     response = Client().get("/readyz")
     assert response.status_code == 200, response.content

@@ -18,8 +18,8 @@ from django.test import override_settings
 
 from sessions_api.engines.django_internals import redis_client
 from sessions_api.throttling import _RESERVE_SHA, Bucket, Rate, buckets_reserve, release
+from tests.support.caches import LOCMEM_CACHE
 
-LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # 60 s windows; a moment 59 s into window 1000 (explicit clock values throughout).
 END_OF_WINDOW = 60 * 1000 + 59.0
 
@@ -30,7 +30,7 @@ def kind(request: pytest.FixtureRequest, redis_server: None) -> str:
         assert isinstance(caches["default"], RedisCache), "Redis is the tests' cache when up"
         yield request.param
     else:
-        with override_settings(CACHES=LOCMEM):
+        with override_settings(CACHES=LOCMEM_CACHE):
             yield request.param
 
 

@@ -13,6 +13,7 @@ from django.test import override_settings
 from tests.factories import PASSWORD, make_user
 from tests.servers import HttpSession, gunicorn, manage, service_env
 from tests.support.api import LOGIN, login
+from tests.support.caches import DEAD_CACHE
 from tests.support.clients import Client
 from tests.support.problems import problem
 
@@ -173,3 +174,18 @@ def test_parallel_wrong_guesses_cannot_pass_the_limit(tmp_path, redis_server):
     assert 1 <= statuses.count(400) <= 5, statuses
     assert statuses.count(400) + statuses.count(429) == len(guessers), statuses
     assert all(int(wait or 0) >= 1 for status, wait in answers if status == 429), answers
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_a_login_is_503_on_the_api_and_the_admin():
+    """The counts cannot be reserved, so no password is checked; the server is not at
+    fault, so neither answer is a 500."""
+    make_user(username="keeper", is_staff=True)
+    api = client_at("198.51.100.12")
+    admin = DjangoClient(REMOTE_ADDR="198.51.100.12", raise_request_exception=False)
+    with override_settings(CACHES=DEAD_CACHE):
+        problem(guess(api, "keeper", PASSWORD), 503, "unavailable")
+        response = admin.post(ADMIN_LOGIN, {"username": "keeper", "password": PASSWORD})
+    assert response.status_code == 503
+    assert "Service unavailable" in response.content.decode()
+    assert "127.0.0.1" not in response.content.decode()  # nothing of the error
