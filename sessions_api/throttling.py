@@ -20,7 +20,8 @@ password gives its reservation back, so only failures count. DRF's throttles (an
 django-axes) read the history and write it later, after the password check; parallel
 guesses all pass that read.
 
-The enqueue limits of ``tasks_api`` count in buckets of the same kind.
+Accounts created per address (``RegisterThrottle``) and the enqueue rates of
+``tasks_api`` count in buckets of the same kind, through ``BucketThrottle``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest
 from redis.exceptions import NoScriptError
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from sessions_api.client import client_ip
 from sessions_api.conf import app_settings
@@ -335,15 +336,36 @@ def login_attempt_reserve(*, request: HttpRequest | None, username: str) -> Iter
                 release(key)
 
 
-class RegisterThrottle(SimpleRateThrottle):
-    """Accounts created from one client address."""
+class BucketThrottle(BaseThrottle):
+    """A DRF throttle over sliding-window buckets, reserved with ``buckets_reserve``
+    (every bucket at once or none, atomically on Redis and Memcached). A subclass names
+    the buckets a request counts in (``buckets``); ``wait()`` is in whole seconds, at
+    least one (``Retry-After`` is an integer, and 0 would invite a retry refused again).
+    """
 
-    scope = "register"
+    def __init__(self) -> None:
+        self._wait = 0.0
 
-    def get_rate(self) -> str | None:
+    def buckets(self, request: Any) -> list[Bucket]:
+        """The buckets ``request`` counts in; none is no limit."""
+        raise NotImplementedError
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        reservation = buckets_reserve(buckets=self.buckets(request), now=time.time())
+        self._wait = reservation.wait
+        return reservation.granted
+
+    def wait(self) -> float:
+        return max(1, math.ceil(self._wait))
+
+
+class RegisterThrottle(BucketThrottle):
+    """Accounts created from one client address (``REGISTER_THROTTLE_RATE``): every
+    registration request counts, refused or not, and parallel ones cannot pass it."""
+
+    def buckets(self, request: Any) -> list[Bucket]:
         # Read at request time, so settings overrides apply.
-        rate: str | None = app_settings.REGISTER_THROTTLE_RATE
-        return rate
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": client_address_key(request)}
+        rate = Rate.parse(app_settings.REGISTER_THROTTLE_RATE)
+        if rate is None:
+            return []
+        return [Bucket(scope="register", ident=_digest(client_address_key(request)), rate=rate)]

@@ -10,19 +10,15 @@ is), like the failed-login buckets.
 from __future__ import annotations
 
 import hashlib
-import math
-import time
 from typing import Any
 
-from rest_framework.throttling import BaseThrottle
-
 from sessions_api.engines import api_session
-from sessions_api.throttling import Bucket, Rate, buckets_reserve, client_address_key
+from sessions_api.throttling import Bucket, BucketThrottle, Rate, client_address_key
 from tasks_api.conf import app_settings
 from tasks_api.selectors import task_owner
 
 
-class TaskEnqueueThrottle(BaseThrottle):
+class TaskEnqueueThrottle(BucketThrottle):
     """``TASKS_ENQUEUE_RATE`` enqueues per owner (the user, or the anonymous session),
     and ``TASKS_ENQUEUE_ADDRESS_RATE`` by every anonymous owner of one client address.
 
@@ -34,18 +30,8 @@ class TaskEnqueueThrottle(BaseThrottle):
     ``sessions_api.throttling.client_address_key``, as for every address-keyed throttle.
     """
 
-    def __init__(self) -> None:
-        self._wait = 0.0
-
-    def allow_request(self, request: Any, view: Any) -> bool:
-        reservation = buckets_reserve(buckets=task_enqueue_buckets(request), now=time.time())
-        self._wait = reservation.wait
-        return reservation.granted
-
-    def wait(self) -> float:
-        # Whole seconds, at least one: Retry-After is an integer, and 0 would invite a
-        # retry that is refused again.
-        return max(1, math.ceil(self._wait))
+    def buckets(self, request: Any) -> list[Bucket]:
+        return task_enqueue_buckets(request)
 
 
 def task_enqueue_buckets(request: Any) -> list[Bucket]:

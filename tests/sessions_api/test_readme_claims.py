@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from datetime import timedelta
 from importlib import import_module
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
@@ -165,6 +166,31 @@ def test_registration_is_throttled_per_client_address():
     assert not get_user_model().objects.filter(username="third").exists()
     # Another address has its own count.
     assert register("198.51.100.2", "third").status_code == 201
+
+
+@override_settings(REGISTER_THROTTLE_RATE="3/hour")
+def test_parallel_registrations_from_one_address_cannot_pass_the_rate(transactional_db):
+    browsers = [Client(REMOTE_ADDR="198.51.100.3") for _ in range(8)]
+    for browser in browsers:
+        browser.csrf()
+    statuses: list[int] = []
+
+    def register(number: int) -> None:
+        try:
+            body = {"username": f"parallel{number}", "password": PASSWORD}
+            statuses.append(
+                browsers[number].send("POST", "/api/v1/auth/register/", body).status_code
+            )
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    threads = [threading.Thread(target=register, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * 3 + [429] * 5
+    assert get_user_model().objects.filter(username__startswith="parallel").count() == 3
 
 
 # --- SESSION_SAVE_EVERY_REQUEST ----------------------------------------------------------
