@@ -216,7 +216,7 @@ def _buckets_reserve_in_turn(*, buckets: Sequence[Bucket], now: float) -> Reserv
 
 
 def release(key: str) -> None:
-    """Take back an event counted under ``key`` (by ``Bucket.reserve()``)."""
+    """Take back an event counted under ``key`` (one of a reservation's ``keys``)."""
     with suppress(ValueError):  # already expired: nothing to take back
         cache.decr(key)
 
