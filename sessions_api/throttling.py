@@ -103,10 +103,10 @@ class Bucket:
         """The key of the window before the one ``now`` falls in."""
         return self.key(int(now // self.rate.seconds) - 1)
 
-    def reserve(self, now: float, *, previous: int | None = None) -> Reservation:
+    def reserve(self, now: float, *, previous: int) -> Reservation:
         """Count one event at ``now`` if the bucket has room for it; ``previous`` is
-        the count stored under ``previous_key(now)`` when the caller has read it
-        already (for several buckets in one round trip), else it is read here.
+        the count stored under ``previous_key(now)``, which the caller reads (for
+        several buckets in one round trip).
 
         The count is kept per fixed window; the sliding window is the current one plus
         the previous one weighted by how much of it still lies within the last
@@ -118,8 +118,6 @@ class Bucket:
         window, into = divmod(now, seconds)
         key = self.key(int(window))
         count = _incr(key, timeout=self.ttl)
-        if previous is None:
-            previous = int(cache.get(self.previous_key(now), 0))
         previous = max(0, previous)
         if previous * (1 - into / seconds) + count <= self.rate.limit:
             return Reservation(granted=True, keys=(key,))
@@ -177,15 +175,19 @@ def buckets_reserve(*, buckets: Sequence[Bucket], now: float) -> Reservation:
         return Reservation(granted=True)
     windows = [int(now // bucket.rate.seconds) for bucket in buckets]
     keys = [bucket.key(window) for bucket, window in zip(buckets, windows, strict=True)]
-    stored = [cache.make_and_validate_key(key) for key in keys]
     # The cache itself: ``cache`` is a proxy, which is no RedisCache.
-    client = redis_client(caches[DEFAULT_CACHE_ALIAS], key=stored[0], write=True)
+    client = redis_client(
+        caches[DEFAULT_CACHE_ALIAS], key=cache.make_and_validate_key(keys[0]), write=True
+    )
     if client is None:
         return _buckets_reserve_in_turn(buckets=buckets, now=now)
     script_keys: list[str] = []
     script_args: list[float | int] = []
-    for bucket, window, key in zip(buckets, windows, stored, strict=True):
-        script_keys += [key, cache.make_and_validate_key(bucket.key(window - 1))]
+    for bucket, window, key in zip(buckets, windows, keys, strict=True):
+        script_keys += [
+            cache.make_and_validate_key(key),
+            cache.make_and_validate_key(bucket.key(window - 1)),
+        ]
         into = now - window * bucket.rate.seconds
         script_args += [bucket.rate.limit, 1 - into / bucket.rate.seconds, bucket.ttl]
     try:
@@ -253,8 +255,9 @@ def _seconds_until_room(
     return seconds - into + max(0.0, min(at, float(seconds)))
 
 
-def _digest(*parts: str) -> str:
-    # Usernames and addresses can be long or odd; cache keys should be neither.
+def bucket_ident(*parts: str) -> str:
+    """A bucket's ``ident`` for what it counts by (a username, an address, an owner):
+    long or odd values make neither long nor odd cache keys."""
     return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
@@ -291,9 +294,13 @@ def login_buckets(*, address: str | None, username: str) -> list[Bucket]:
     strictest first; a bucket whose rate setting is None is left out."""
     where, name = address_normalise(address), username_normalise(username)
     candidates = [
-        ("login_ip_username", _digest(where, name), app_settings.LOGIN_THROTTLE_IP_USERNAME_RATE),
-        ("login_ip", _digest(where), app_settings.LOGIN_THROTTLE_IP_RATE),
-        ("login_username", _digest(name), app_settings.LOGIN_THROTTLE_USERNAME_RATE),
+        (
+            "login_ip_username",
+            bucket_ident(where, name),
+            app_settings.LOGIN_THROTTLE_IP_USERNAME_RATE,
+        ),
+        ("login_ip", bucket_ident(where), app_settings.LOGIN_THROTTLE_IP_RATE),
+        ("login_username", bucket_ident(name), app_settings.LOGIN_THROTTLE_USERNAME_RATE),
     ]
     return [
         Bucket(scope=scope, ident=ident, rate=rate)
@@ -368,4 +375,5 @@ class RegisterThrottle(BucketThrottle):
         rate = Rate.parse(app_settings.REGISTER_THROTTLE_RATE)
         if rate is None:
             return []
-        return [Bucket(scope="register", ident=_digest(client_address_key(request)), rate=rate)]
+        ident = bucket_ident(client_address_key(request))
+        return [Bucket(scope="register", ident=ident, rate=rate)]

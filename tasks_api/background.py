@@ -118,16 +118,15 @@ class Batches(Generic[Item]):
         ``size``; and whether stop() came (nothing after it is taken)."""
         batch: list[Item] = []
         item = self._queue.get()
-        while item is not _STOP and len(batch) < self.size - 1:
+        while item is not _STOP:
             batch.append(item)
+            if len(batch) == self.size:
+                return batch, False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return batch, False
-        if item is _STOP:
-            return batch, True
-        batch.append(item)
-        return batch, False
+        return batch, True
 
     def _handle(self, batch: list[Item]) -> None:
         try:

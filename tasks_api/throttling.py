@@ -9,11 +9,16 @@ is), like the failed-login buckets.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sessions_api.engines import api_session
-from sessions_api.throttling import Bucket, BucketThrottle, Rate, client_address_key
+from sessions_api.throttling import (
+    Bucket,
+    BucketThrottle,
+    Rate,
+    bucket_ident,
+    client_address_key,
+)
 from tasks_api.conf import app_settings
 from tasks_api.selectors import task_owner
 
@@ -37,25 +42,15 @@ class TaskEnqueueThrottle(BucketThrottle):
 def task_enqueue_buckets(request: Any) -> list[Bucket]:
     """The buckets an enqueue of ``request``'s caller counts in (a rate set to None is
     no bucket)."""
-    user = request.user
-    owner = task_owner(user=user, session=api_session(request))
-    address = client_address_key(request)
-    ident = owner.ident if owner is not None else f"address:{address}"
-    candidates = [
-        ("tasks_enqueue", _digest(ident), app_settings.TASKS_ENQUEUE_RATE),
-        (
-            "tasks_enqueue_address",
-            _digest(address),
-            None if user.is_authenticated else app_settings.TASKS_ENQUEUE_ADDRESS_RATE,
-        ),
-    ]
-    return [
-        Bucket(scope=scope, ident=digest, rate=rate)
-        for scope, digest, setting in candidates
-        if (rate := Rate.parse(setting)) is not None
-    ]
-
-
-def _digest(ident: str) -> str:
-    # Owner idents and addresses can be long; cache keys should not be.
-    return hashlib.sha256(ident.encode()).hexdigest()[:32]
+    buckets: list[Bucket] = []
+    owner = task_owner(user=request.user, session=api_session(request))
+    # A logged-in user counts by their own rate only, whatever the address.
+    address = None if request.user.is_authenticated else client_address_key(request)
+    owner_ident = owner.ident if owner is not None else f"address:{address}"
+    if (rate := Rate.parse(app_settings.TASKS_ENQUEUE_RATE)) is not None:
+        buckets.append(Bucket(scope="tasks_enqueue", ident=bucket_ident(owner_ident), rate=rate))
+    address_rate = Rate.parse(app_settings.TASKS_ENQUEUE_ADDRESS_RATE)
+    if address is not None and address_rate is not None:
+        ident = bucket_ident(address)
+        buckets.append(Bucket(scope="tasks_enqueue_address", ident=ident, rate=address_rate))
+    return buckets

@@ -9,6 +9,7 @@ counts.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -25,7 +26,7 @@ END_OF_WINDOW = 60 * 1000 + 59.0
 
 
 @pytest.fixture(params=["redis", "locmem"])
-def kind(request: pytest.FixtureRequest, redis_server: None) -> str:
+def kind(request: pytest.FixtureRequest, redis_server: None) -> Iterator[str]:
     if request.param == "redis":
         assert isinstance(caches["default"], RedisCache), "Redis is the tests' cache when up"
         yield request.param
